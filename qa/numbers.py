@@ -1,0 +1,51 @@
+"""The numbers a sentence states (digits, number words, amounts, percentages), normalised for comparison.
+
+A wrong amount or date is the worst failure this service can have, so every number of an answer sentence
+must be found among the numbers of the passage it cites; translation must neither lose nor invent one.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Number words that members' documents spell out; "één"/"een" and "un"/"une" are left out on purpose:
+# they are far more often articles than numbers.
+_WORDS = {
+    "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "negen": 9, "tien": 10,
+    "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14, "vijftien": 15, "zestien": 16, "twintig": 20,
+    "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60, "honderd": 100, "duizend": 1000,
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20,
+    "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "mille": 1000,
+}
+_WORD_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b", re.I)
+# 1.000 / 1 000 / 1,5 / 23 / 2020 / 3,5% : thousands separators only in groups of three
+_NUM_RE = re.compile(r"(?<![\w.,])(\d{1,3}(?:[. \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\w])")
+_MONTHS = {
+    "januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7, "augustus": 8,
+    "september": 9, "oktober": 10, "november": 11, "december": 12,
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+}
+_MONTH_RE = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b", re.I)
+
+
+def numbers_in(text: str) -> set[str]:
+    """Normalised numbers stated in `text`: '1.000' and '1 000' -> '1000', '3,5' -> '3.5', 'twintig' -> '20'.
+
+    Month names count as numbers too ('juni' -> 'month:6'), so '23 juni' cannot become '23 juillet'."""
+    found = set()
+    for whole, frac in _NUM_RE.findall(text):
+        digits = re.sub(r"[. \u00a0\u202f]", "", whole).lstrip("0") or "0"
+        found.add(f"{digits}.{frac}" if frac and not (len(frac) == 3 and "." not in whole) else digits)
+    found.update(str(_WORDS[w.lower()]) for w in _WORD_RE.findall(text))
+    found.update(f"month:{_MONTHS[m.lower()]}" for m in _MONTH_RE.findall(text))
+    return found
+
+
+def unsupported_numbers(sentence: str, sources: list[str]) -> set[str]:
+    """Numbers of `sentence` that none of `sources` states: each one is a possible invention."""
+    known: set[str] = set()
+    for source in sources:
+        known |= numbers_in(source)
+    return numbers_in(sentence) - known

@@ -1,0 +1,62 @@
+"""Sentence spans inside a passage (pysbd), and which of them can stand alone as evidence."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pysbd
+
+_LANGS = {"nl", "fr", "en", "de"}
+_lock = threading.Lock()  # pysbd segmenters keep state between calls
+_URL = re.compile(r"https?://|www\.|\.(?:be|com|org|eu|pdf)\b", re.I)
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+@lru_cache(maxsize=None)
+def _segmenter(language: str) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=language if language in _LANGS else "nl", clean=False, char_span=True)
+
+
+def split_sentences(text: str, language: str) -> list[Span]:
+    """Sentence spans with offsets into `text`, trimmed of white space.
+
+    pysbd cuts after French abbreviations ("3 oct. 2022", "p. ex."): a piece that starts in lower case or
+    with a digit continues the sentence before it, so it is joined back."""
+    with _lock:
+        raw = _segmenter(language).segment(text)
+    spans: list[Span] = []
+    for piece in raw:
+        start, end = piece.start, piece.end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start == end:
+            continue
+        if spans and (text[start].islower() or text[start].isdigit()) and not spans[-1].text.endswith((":", ";")):
+            start = spans.pop().start
+        spans.append(Span(start, end, text[start:end]))
+    return spans
+
+
+def is_evidence_sentence(span: Span, passage: str) -> bool:
+    """Whether a sentence can be quoted on its own: real words, no URL or footnote line, not cut by the chunk edge."""
+    words = _WORD.findall(span.text)
+    if len(words) < 5 or _URL.search(span.text):
+        return False
+    if span.start == 0 and not (span.text[0].isupper() or span.text[0] in "-•(\"'‘“«"):
+        return False  # the chunk boundary cut this sentence's beginning off
+    if span.end == len(passage.rstrip()) and span.text[-1] not in ".!?:;)\"'’”»":
+        return False  # ... or its end
+    letters = sum(ch.isalpha() for ch in span.text)
+    return letters / max(len(span.text), 1) > 0.6

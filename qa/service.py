@@ -1,0 +1,115 @@
+"""The loaded service: settings, index, embedder and generators, created once and shared by CLI and HTTP.
+
+Routes and commands stay thin: they validate input, call one method here, and format the result.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .config import Settings
+from .datatypes import Answer, Chunk, Hit
+from .embed import Embedder, load_embedder
+from .index import DocumentInfo, Index, load_index
+from .language import detect_question_language
+from .retrieve import Retriever
+
+
+class InputError(ValueError):
+    """A caller's mistake (empty question, k out of range, unknown mode): a 4xx, never a 500."""
+
+
+MODES = ("member", "helpdesk")
+GENERATORS = ("embedded", "ollama", "extractive")
+
+
+@dataclass
+class QAService:
+    settings: Settings
+    index_dir: Path
+    embedder: Embedder
+    retriever: Retriever
+
+    @classmethod
+    def load(cls, settings: Settings, index_dir: Path | None = None) -> "QAService":
+        index_dir = index_dir or settings.index_dir
+        index = load_index(index_dir, expect_model=settings.embed_model)
+        embedder = load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size)
+        service = cls(settings, index_dir, embedder, Retriever(index, embedder))
+        service._swap_lock = threading.Lock()
+        service._generators = {}
+        return service
+
+    # ------------------------------------------------------------ input checks
+
+    def check_question(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(f"the question is longer than {self.settings.max_question_chars} characters")
+        return question.strip()
+
+    def check_k(self, k: int | None) -> int:
+        k = self.settings.top_k if k is None else k
+        if not 1 <= k <= self.settings.max_k:
+            raise InputError(f"k must be between 1 and {self.settings.max_k}")
+        return k
+
+    def question_language(self, question: str, language: str | None) -> str:
+        if language is None:
+            return detect_question_language(question)
+        if language not in ("nl", "fr"):
+            raise InputError("language must be 'nl' or 'fr'")
+        return language
+
+    # ------------------------------------------------------------ capabilities
+
+    @property
+    def index(self) -> Index:
+        return self.retriever.index
+
+    def search(self, question: str, k: int | None = None, language: str | None = None) -> list[Hit]:
+        question = self.check_question(question)
+        return self.retriever.search(question, self.check_k(k), self.question_language(question, language))
+
+    def ask(self, question: str, *, mode: str = "member", language: str | None = None,
+            generator: str | None = None, k: int | None = None,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        from .answer import answer_question
+
+        question = self.check_question(question)
+        if mode not in MODES:
+            raise InputError(f"mode must be one of {', '.join(MODES)}")
+        generator = generator or self.settings.generator
+        if generator not in GENERATORS:
+            raise InputError(f"generator must be one of {', '.join(GENERATORS)}")
+        return answer_question(self, question, mode=mode, language=self.question_language(question, language),
+                               generator=generator, k=self.check_k(k), on_token=on_token)
+
+    def generator(self, name: str):
+        """The model back end, created once; None for the extractive mode."""
+        if name == "extractive":
+            return None
+        from .generate import make_generator
+
+        with self._swap_lock:
+            if name not in self._generators:
+                self._generators[name] = make_generator(name, self.settings)
+            return self._generators[name]
+
+    def documents(self) -> list[DocumentInfo]:
+        return list(self.index.documents.values())
+
+    def chunk(self, doc: str, chunk_id: str) -> Chunk | None:
+        chunk = self.index.chunk(chunk_id)
+        return chunk if chunk is not None and chunk.doc == doc else None
+
+    def reload_index(self) -> Index:
+        """Load the current build and swap it in; requests in flight finish on the index they started with."""
+        index = load_index(self.index_dir, expect_model=self.settings.embed_model)
+        with self._swap_lock:
+            self.retriever = Retriever(index, self.embedder, self.retriever.settings)
+        return index
