@@ -57,13 +57,17 @@ _SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\v]")
 
 
 def normalize_unicode(text: str) -> str:
-    """NFKC (ligatures, full-width forms), one kind of space, no invisible characters, \\n line ends."""
+    """NFKC (ligatures, full-width forms), one kind of space, no invisible or private-use
+    characters (symbol-font bullets become "•"), \\n line ends."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     # A soft hyphen at a line end marks where the typesetter broke a word: always join.
     text = re.sub(r"\u00ad[ \t]*\n[ \t]*", "", text)
     text = text.replace("\u00ad", "")
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_INVISIBLE)
+    # Symbol-font bullets come out of PDFs as private-use characters (U+F0B7 and friends).
+    text = re.sub(r"^([ \t]*)[\ue000-\uf8ff]", r"\1•", text, flags=re.MULTILINE)
+    text = re.sub(r"[\ue000-\uf8ff]", "", text)
     return _SPACES.sub(" ", text)
 
 
@@ -112,12 +116,19 @@ def is_heading(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
     if len(letters) >= 4 and len(line) <= 120:
         upper = sum(c.isupper() for c in letters)
-        return upper / len(letters) >= 0.8
+        return upper / len(letters) >= 0.9
     return False
 
 
 def _is_page_number(line: str) -> bool:
     return bool(_PAGE_NUMBER.match(line.strip()))
+
+
+def _is_stray_page_number(line: str) -> bool:
+    # Between paragraphs, a bare 3-digit number is as likely a table value ("311" heading a
+    # row of joint committees) as a page number; only decorated ones ("- 116 -") go.
+    s = line.strip()
+    return _is_page_number(s) and (not s.isdigit() or len(s) <= 2)
 
 
 def _has_alnum(line: str) -> bool:
@@ -164,6 +175,10 @@ def _drop_inline_numbers(text: str, stats: CleanStats) -> str:
 
 
 # --- Repeated debris -----------------------------------------------------------------------
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.split())
 
 
 def _debris_key(line: str) -> str:
@@ -292,7 +307,7 @@ def _hyphen_decision(head: str, tail: str, vocab: _Vocabulary) -> str | None:
         if prefix.isupper() and word.isupper() and len(prefix) > 1:
             return "join"  # "DIGITALI-\nSERING" in a heading
         return "keep"  # "Waals-\nBrabant", "Noord-\nBrabant"
-    if word.lower() in _CONJUNCTIONS and tail == word:
+    if word.lower() in _CONJUNCTIONS and not tail[len(word) : len(word) + 1].isalpha():
         return None  # "natuur-\nen bosbeheer" is "natuur- en bosbeheer"
     if (prefix.lower(), word.lower()) in vocab.hyphen_pairs:
         return "keep"  # "niet-\nformeel" when "niet-formeel" is written elsewhere
@@ -398,30 +413,36 @@ def _reflow(lines: list[str]) -> str:
     for block in blocks:
         block_start = len(units)
         block_width = max(len(s) for s in block)
-        first = True
         for k, s in enumerate(block):
             kind = _line_kind(s)
-            if first:
-                first = False
+            if kind == "heading" and units and units[-1].kind == "item" and is_list_item(s):
+                kind = "item"  # "1. Een visie" after "- ..." is the next item, not a title
+            if k == 0:
                 if units and _continues(units[-1], s, kind, width):
                     units[-1].lines.append(s)
-                    continue
-                units.append(_Unit([s], kind))
+                else:
+                    units.append(_Unit([s], kind))
                 continue
             prev = units[-1]
             prev_line = prev.lines[-1]
-            if _starts_continuation(s) and prev.kind != "url" and kind not in ("item",):
+            if _starts_continuation(s) and prev.kind != "url" and kind not in ("item", "url"):
                 prev.lines.append(s)
                 continue
             new_unit = (
                 kind in ("item", "url", "heading")
                 or prev.kind in ("heading", "url")
+                # A short line ending a sentence ends its paragraph (widths vary per column).
+                or (prev_line[-1] in _TERMINAL and len(prev_line) < 0.6 * block_width and s[0].isupper())
+                or (_is_footnote_start(s) and (prev_line[-1] in _TERMINAL or "http" in prev_line))
+                # A short title line glued to its text ("De optimisten\nLaten we starten ...").
                 or (
-                    prev_line[-1] in _TERMINAL
-                    and len(prev_line) < 0.6 * block_width
+                    kind == "para"
+                    and prev.kind == "para"
+                    and len(prev.lines) == 1
+                    and len(prev_line) < 0.5 * block_width
+                    and _short_title(prev_line)
                     and s[0].isupper()
                 )
-                or (_is_footnote_start(s) and (prev_line[-1] in _TERMINAL or "http" in prev_line))
             )
             if new_unit:
                 units.append(_Unit([s], kind))
@@ -441,6 +462,17 @@ def _reflow(lines: list[str]) -> str:
             parts.append("\n" if tight else "\n\n")
         parts.append(u.text)
     return "".join(parts)
+
+
+def _short_title(line: str) -> bool:
+    words = line.split()
+    return (
+        len(words) <= 8
+        and line[0].isupper()
+        and line[-1] not in _TERMINAL + ",-"
+        and words[-1].strip("()[]\"'‘’“”").lower() not in _NEVER_LAST
+        and any(len(w) >= 4 and w.isalpha() for w in words)
+    )
 
 
 def _is_footnote_start(line: str) -> bool:
@@ -485,7 +517,8 @@ _NEVER_LAST = frozenset(
 
 def _clean_lines(text: str, vocab: _Vocabulary, debris: set[tuple[str, ...]], stats: CleanStats) -> str:
     text = _drop_inline_numbers(text, stats)
-    lines = _drop_blocks([ln.rstrip() for ln in text.split("\n")], debris, stats)
+    # Trailing spaces stay until the hyphen step: "beroeps- \nen" (space) is not a broken word.
+    lines = _drop_blocks(text.split("\n"), debris, stats)
     kept: list[str] = []
     n = len(lines)
     for i, ln in enumerate(lines):
@@ -493,7 +526,7 @@ def _clean_lines(text: str, vocab: _Vocabulary, debris: set[tuple[str, ...]], st
         if not s:
             kept.append("")
             continue
-        if _is_page_number(s):
+        if _is_stray_page_number(s):
             before = i == 0 or not lines[i - 1].strip()
             after = i == n - 1 or not lines[i + 1].strip()
             if before and after:  # a number that is a paragraph of its own
@@ -533,9 +566,9 @@ def _edge_indexes(lines: list[str]) -> list[int]:
 def clean_pages(pages: list[str]) -> tuple[list[str], CleanStats]:
     """Clean the pages of one PDF separately (so page offsets stay exact) with shared evidence.
 
-    Running headers and footers are found where they live: a line (page numbers masked) in
-    the first or last lines of at least 30% of the pages (and 3) is dropped from those
-    positions. The vocabulary for hyphen decisions comes from the whole document, and a word
+    Running headers and footers are found where they live: a line among the first or last
+    three lines of at least 30% of the pages (and at least 3) is dropped from those
+    positions; numbers are ignored in that comparison for short lines ("Pagina 3 van 12"). The vocabulary for hyphen decisions comes from the whole document, and a word
     broken across a page end is glued on the earlier page.
     """
     stats = CleanStats(chars_before=sum(len(p) for p in pages))
@@ -545,15 +578,19 @@ def clean_pages(pages: list[str]) -> tuple[list[str], CleanStats]:
     page_lines = [p.split("\n") for p in pages]
     edge_keys: set[str] = set()
     if len(pages) >= 3:
-        counts = Counter(k for lines in page_lines for k in {_debris_key(lines[i]) for i in _edge_indexes(lines)})
         threshold = max(3, int(0.3 * len(pages)))
-        edge_keys = {k for k, c in counts.items() if c >= threshold and len(k) <= 100}
+        exact = Counter(k for lines in page_lines for k in {_norm(lines[i]) for i in _edge_indexes(lines)})
+        masked = Counter(k for lines in page_lines for k in {_debris_key(lines[i]) for i in _edge_indexes(lines)})
+        # The same line on many pages is a header; lines that differ only in their numbers
+        # ("Pagina 3 van 12") only when short, as body lines can share a pattern too.
+        edge_keys = {k for k, c in exact.items() if c >= threshold and len(k) <= 100}
+        edge_keys |= {k for k, c in masked.items() if c >= threshold and len(k) <= 40}
     blocks = repeated_blocks([ln for lines in page_lines for ln in lines + [""]])
     out: list[str] = []
     for lines in page_lines:
         page_stats = CleanStats()
         for i in _edge_indexes(lines):
-            if _debris_key(lines[i]) in edge_keys:
+            if _norm(lines[i]) in edge_keys or _debris_key(lines[i]) in edge_keys:
                 lines[i] = ""
                 page_stats.debris_lines += 1
         lines = _drop_edge_page_numbers(lines, page_stats)

@@ -43,9 +43,55 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Passages returned by search and given to the generator.")
     max_k: int = Field(50, description="Largest k a caller may ask for.")
 
+    # Answers
+    answer_strategy: Literal["translate", "generate"] | None = Field(
+        None, description="How a model answers: `translate` the chosen evidence sentences (default for embedded) "
+                          "or `generate` an answer that is then verified (default for ollama).")
+    evidence_sentences: int = Field(3, description="Most evidence sentences in an answer.")
+    evidence_margin: float = Field(0.08, description="Further evidence sentences must score within this of the best.")
+    prompt_passages: int = Field(4, description="Passages shown to a generating model.")
+    max_answer_tokens: int = Field(320, description="Longest generated answer, in tokens.")
+    min_support_similarity: float = Field(0.45, description="A generated sentence needs this similarity to a "
+                                                            "sentence of a passage it cites.")
+    min_translation_similarity: float = Field(0.6, description="A translation needs this similarity to its source.")
+    abstain_passage_nl: float = Field(0.0, description="Abstain on a Dutch question when no passage scores this.")
+    abstain_passage_fr: float = Field(0.0, description="Abstain on a French question when no passage scores this.")
+    abstain_sentence_nl: float = Field(0.0, description="Abstain on a Dutch question when no sentence scores this.")
+    abstain_sentence_fr: float = Field(0.0, description="Abstain on a French question when no sentence scores this.")
+
     # Service
     max_question_chars: int = Field(2000, description="Longest question accepted.")
     log_questions: bool = Field(False, description="Log question text (personal data: off by default).")
+
+    # HTTP service (qa serve)
+    host: str = Field("127.0.0.1", description="Address `qa serve` listens on (loopback by default).")
+    port: int = Field(8000, description="Port `qa serve` listens on.")
+    api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="API keys as a JSON object: sha256 hex digest of the key (`qa keys hash KEY`) -> role "
+                    "(member, helpdesk or admin). Only digests are stored, never the keys.")
+    member_key_required: bool = Field(
+        False, description="Members need an API key to ask and search (otherwise only helpdesk mode, feedback "
+                           "reading and admin routes need one).")
+    rate_limit: str = Field("60/minute", description="Requests per API key (or per client address without a "
+                                                     "key) across the /v1 routes, in slowapi notation.")
+    generation_workers: int = Field(1, ge=1, description="Answers generated at the same time (each uses "
+                                                         "QA_LLM_THREADS cores).")
+    generation_queue: int = Field(4, ge=0, description="Answers that may wait for a free worker; beyond "
+                                                       "that /v1/ask answers 503 with Retry-After.")
+    retry_after_s: int = Field(10, ge=1, description="Retry-After seconds sent when the generation queue "
+                                                     "is full.")
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest document an admin may upload.")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON request body.")
+    preload_generator: bool = Field(True, description="Load the configured generator's model at start-up "
+                                                      "instead of on the first question.")
+
+
+    def min_passage_score(self, language: str) -> float:
+        return self.abstain_passage_fr if language == "fr" else self.abstain_passage_nl
+
+    def min_sentence_score(self, language: str) -> float:
+        return self.abstain_sentence_fr if language == "fr" else self.abstain_sentence_nl
 
 
 @lru_cache

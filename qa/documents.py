@@ -86,9 +86,12 @@ def load_folder(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResult:
     """Load every supported file under `folder`, recursively, in sorted (deterministic) order.
 
     Hidden files and folders are ignored; `catalog.json` supplies metadata and is not a
-    document; symlinks are loaded only when they point inside the folder.
+    document; symlinks are loaded only when they point inside the folder. Raises
+    NotADirectoryError when `folder` is not a folder (a typo must not give an empty index).
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"documents folder not found: {folder}")
     root = folder.resolve()
     result = LoadResult()
     try:
@@ -319,13 +322,41 @@ def markdown_to_text(md: str) -> str:
     return re.sub(r"\\([\\`*_{}\[\]()#+\-.!>|])", r"\1", text)
 
 
+# Converters that turn PDFs into markdown (marker, docling, ...) insert an English description
+# of each picture as a plain paragraph ("A group of people is sitting on a grassy hill ...").
+# It is not the authors' text and, merged into the first passage, makes a Dutch passage look
+# English. Only an English paragraph opening like a picture caption is dropped.
+_CAPTION_OPENING = re.compile(
+    r"^(?:(?:A|An|The|This|Two|Three|Several)\s+(?:\w+\s+){0,3}"
+    r"(?:is|are|of|shows?|showing|depicts?|with|sitting|standing)\b|(?:The|This|An?)\s+(?:image|picture|photo|photograph|illustration|logo)\b)"
+)
+
+
+def _is_picture_caption(paragraph: str) -> bool:
+    from qa.language import detect_language
+
+    p = " ".join(paragraph.split())
+    return bool(_CAPTION_OPENING.match(p)) and len(p) >= 40 and detect_language(p) == "en"
+
+
 def _read_markdown(data: bytes) -> tuple[str, str | None]:
     md = decode_text(data)
     heading = _MD_HEADING.search(md)
     title = None
     if heading:
         title = markdown_to_text(heading.group(1)).strip()
-    return clean_text(markdown_to_text(md)), title
+    text = clean_text(markdown_to_text(md))
+    paragraphs = text.split("\n\n")
+    kept = [p for p in paragraphs if not _is_picture_caption(p)]
+    if len(kept) < len(paragraphs) and _mostly_not_english(kept):
+        text = "\n\n".join(kept)
+    return text, title
+
+
+def _mostly_not_english(paragraphs: list[str]) -> bool:
+    from qa.language import detect_language
+
+    return detect_language(" ".join(paragraphs)[:3000]) not in ("en", "und")
 
 
 # --- PDF -----------------------------------------------------------------------------------

@@ -122,6 +122,9 @@ class LlamaCppGenerator:
                 raise GeneratorError(
                     f"the prompt ({n_prompt} tokens) plus the answer ({max_tokens} tokens) does not fit in the "
                     f"embedded model's context of {self.n_ctx} tokens; ask with fewer passages (a smaller k)")
+            # Forget the previous prompt: reusing its cached prefix evaluates only the rest, in other
+            # batches, and the changed float rounding flips greedy choices - answers must be reproducible.
+            llm.reset()
             stream = llm.create_chat_completion(messages, temperature=0.0, max_tokens=max_tokens,
                                                 stream=True, seed=SEED)
             return _collect((c["choices"][0]["delta"].get("content") for c in stream), on_token)

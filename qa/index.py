@@ -28,7 +28,7 @@ from .lexical import LexicalIndex
 
 FORMAT_VERSION = 1
 KEEP_BUILDS = 2  # the previous build stays for a server that has not swapped yet
-_FILES = ("chunks.sqlite", "vectors.npy", "dense.faiss")
+_FILES = ("chunks.sqlite", "vectors.npy", "sentence_vectors.npy", "dense.faiss")
 
 
 class IndexUnavailable(Exception):
@@ -53,6 +53,14 @@ class Manifest:
 
 
 @dataclass
+class ChunkSentences:
+    """The sentence spans of one chunk (offsets into chunk.text) and their vectors, row for row."""
+
+    spans: list[tuple[int, int]]
+    vectors: np.ndarray
+
+
+@dataclass
 class DocumentInfo:
     doc: str
     title: str
@@ -72,15 +80,20 @@ class Index:
     manifest: Manifest
     chunks: list[Chunk]
     vectors: np.ndarray
+    sentences: list["ChunkSentences"]  # per chunk row
     dense: DenseIndex
     lexical: LexicalIndex
     documents: dict[str, DocumentInfo]
 
-    def chunk(self, chunk_id: str) -> Chunk | None:
-        return self._by_id.get(chunk_id)
-
     def __post_init__(self) -> None:
-        self._by_id = {c.chunk_id: c for c in self.chunks}
+        self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+    def row(self, chunk_id: str) -> int:
+        return self._rows[chunk_id]
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        row = self._rows.get(chunk_id)
+        return None if row is None else self.chunks[row]
 
     def document_text(self, doc: str) -> tuple[str, list[PageSpan]] | None:
         with contextlib.closing(sqlite3.connect(f"file:{self.path / 'chunks.sqlite'}?mode=ro", uri=True)) as db:
@@ -129,13 +142,15 @@ def remove_debris(root: Path) -> list[str]:
     return removed
 
 
-def _write_store(folder: Path, docs: list[Document], chunks: list[Chunk], indexed_at: dict[str, str]) -> None:
+def _write_store(folder: Path, docs: list[Document], chunks: list[Chunk], sentences: list[ChunkSentences],
+                 indexed_at: dict[str, str]) -> None:
     with contextlib.closing(sqlite3.connect(folder / "chunks.sqlite")) as db:
         db.executescript("""
             CREATE TABLE documents(doc TEXT PRIMARY KEY, title TEXT, publisher TEXT, date TEXT,
                                    sha256 TEXT, text TEXT, pages TEXT, indexed_at TEXT);
             CREATE TABLE chunks(row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc TEXT, title TEXT, text TEXT,
                                 start INTEGER, "end" INTEGER, language TEXT, page INTEGER, section TEXT);
+            CREATE TABLE sentences(row INTEGER PRIMARY KEY, chunk_row INTEGER, start INTEGER, "end" INTEGER);
         """)
         db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)", [
             (d.doc, d.title, d.publisher, d.date, d.sha256, d.text,
@@ -143,18 +158,21 @@ def _write_store(folder: Path, docs: list[Document], chunks: list[Chunk], indexe
         db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)", [
             (i, c.chunk_id, c.doc, c.title, c.text, c.start, c.end, c.language, c.page, c.section)
             for i, c in enumerate(chunks)])
+        rows = [(i, a, b) for i, cs in enumerate(sentences) for a, b in cs.spans]
+        db.executemany("INSERT INTO sentences(chunk_row, start, \"end\") VALUES (?,?,?)", rows)
         db.commit()
 
 
 def write_build(root: Path, manifest: Manifest, docs: list[Document], chunks: list[Chunk],
-                vectors: np.ndarray, indexed_at: dict[str, str]) -> Path:
+                vectors: np.ndarray, sentences: list[ChunkSentences], indexed_at: dict[str, str]) -> Path:
     """Write a complete build into a temporary folder, then swap `current` to it. Call with the lock held."""
     builds = root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     tmp = builds / f".tmp-{manifest.build_id}"
     tmp.mkdir()
-    _write_store(tmp, docs, chunks, indexed_at)
+    _write_store(tmp, docs, chunks, sentences, indexed_at)
     np.save(tmp / "vectors.npy", vectors.astype(np.float32))
+    np.save(tmp / "sentence_vectors.npy", _stack([cs.vectors for cs in sentences], vectors.shape[1]))
     DenseIndex.build(vectors).save(tmp / "dense.faiss")
     (tmp / "lexical").mkdir()
     LexicalIndex.build([c.text for c in chunks], [c.language for c in chunks]).save(tmp / "lexical")
@@ -165,6 +183,11 @@ def write_build(root: Path, manifest: Manifest, docs: list[Document], chunks: li
     _swap_current(root, final)
     _prune(root, keep=final)
     return final
+
+
+def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
 
 
 def _write_json_durably(path: Path, data: dict) -> None:
@@ -228,8 +251,9 @@ def load_index(root: Path, expect_model: str | None = None, verify: bool = True)
                 raise IndexUnavailable(f"index file {path / name} is missing or corrupt (checksum mismatch); "
                                   "rebuild with `qa ingest`")
     try:
-        chunks, documents = _read_store(path / "chunks.sqlite")
+        chunks, documents, spans = _read_store(path / "chunks.sqlite")
         vectors = np.load(path / "vectors.npy")
+        sentences = _split_sentence_vectors(spans, np.load(path / "sentence_vectors.npy"))
         dense = DenseIndex.load(path / "dense.faiss")
         lexical = LexicalIndex.load(path / "lexical")
     except Exception as exc:  # any unreadable part means the whole build is unusable
@@ -237,16 +261,29 @@ def load_index(root: Path, expect_model: str | None = None, verify: bool = True)
     if not (len(chunks) == len(vectors) == dense.size == lexical.size == manifest.chunk_count):
         raise IndexUnavailable(f"the index at {path} is inconsistent (chunk and vector counts differ); "
                           "rebuild with `qa ingest`")
-    return Index(path, manifest, chunks, vectors, dense, lexical, documents)
+    return Index(path, manifest, chunks, vectors, sentences, dense, lexical, documents)
 
 
-def _read_store(db_path: Path) -> tuple[list[Chunk], dict[str, DocumentInfo]]:
+def _split_sentence_vectors(spans: list[list[tuple[int, int]]], matrix: np.ndarray) -> list[ChunkSentences]:
+    if sum(len(s) for s in spans) != len(matrix):
+        raise ValueError("sentence rows and sentence vectors differ in number")
+    out, at = [], 0
+    for chunk_spans in spans:
+        out.append(ChunkSentences(chunk_spans, matrix[at:at + len(chunk_spans)]))
+        at += len(chunk_spans)
+    return out
+
+
+def _read_store(db_path: Path) -> tuple[list[Chunk], dict[str, DocumentInfo], list[list[tuple[int, int]]]]:
     with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
         chunks = [Chunk(chunk_id=r[0], doc=r[1], title=r[2], text=r[3], start=r[4], end=r[5],
                         language=r[6], page=r[7], section=r[8])
                   for r in db.execute('SELECT chunk_id, doc, title, text, start, "end", language, page, section '
                                       "FROM chunks ORDER BY row")]
         docs = db.execute("SELECT doc, title, publisher, date, sha256, indexed_at FROM documents ORDER BY doc").fetchall()
+        spans: list[list[tuple[int, int]]] = [[] for _ in chunks]
+        for chunk_row, a, b in db.execute('SELECT chunk_row, start, "end" FROM sentences ORDER BY row'):
+            spans[chunk_row].append((a, b))
     stats: dict[str, dict[str, int]] = {}
     for c in chunks:
         stats.setdefault(c.doc, {}).setdefault(c.language, 0)
@@ -254,4 +291,4 @@ def _read_store(db_path: Path) -> tuple[list[Chunk], dict[str, DocumentInfo]]:
     documents = {d[0]: DocumentInfo(doc=d[0], title=d[1], publisher=d[2], date=d[3], sha256=d[4],
                                     chunk_count=sum(stats.get(d[0], {}).values()),
                                     languages=stats.get(d[0], {}), indexed_at=d[5]) for d in docs}
-    return chunks, documents
+    return chunks, documents, spans

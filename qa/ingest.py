@@ -14,8 +14,9 @@ from .config import Settings
 from .datatypes import Chunk, Document
 from .documents import load_folder
 from .embed import Embedder
-from .index import (Index, IndexUnavailable, Manifest, build_lock, load_index, new_build_id, now_iso,
-                    read_manifest, current_path, remove_debris, write_build)
+from .index import (ChunkSentences, Index, IndexUnavailable, Manifest, build_lock, current_path, load_index,
+                    new_build_id, now_iso, read_manifest, remove_debris, write_build)
+from .sentences import split_sentences
 from .split import split_document
 
 SPLITTER = "langchain RecursiveCharacterTextSplitter, heading-aware"
@@ -79,7 +80,8 @@ def ingest(folder: Path, root: Path, settings: Settings, get_embedder: Callable[
         if previous is not None and not (report.added or report.changed or report.removed):
             _summarise(report, previous.chunks)
         else:
-            chunks, vectors = _chunks_and_vectors(loaded.documents, previous, settings, get_embedder, report, progress)
+            chunks, vectors, sentences = _chunks_and_vectors(loaded.documents, previous, settings, get_embedder,
+                                                             report, progress)
             if not chunks:
                 raise IngestError(f"no indexable text in {folder} ({len(report.skipped)} files skipped); "
                                   "the previous index, if any, is unchanged")
@@ -89,7 +91,8 @@ def ingest(folder: Path, root: Path, settings: Settings, get_embedder: Callable[
                                 files={d.doc: d.sha256 for d in loaded.documents}, chunk_count=len(chunks),
                                 languages=report.languages)
             indexed_at = {d.doc: _indexed_at(d, previous, manifest.built_at) for d in loaded.documents}
-            report.build_path = str(write_build(root, manifest, loaded.documents, chunks, vectors, indexed_at))
+            report.build_path = str(write_build(root, manifest, loaded.documents, chunks, vectors, sentences,
+                                                indexed_at))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -115,7 +118,8 @@ def _indexed_at(doc: Document, previous: Index | None, now: str) -> str:
 
 def _chunks_and_vectors(docs: list[Document], previous: Index | None, settings: Settings,
                         get_embedder: Callable[[], Embedder], report: IngestReport,
-                        progress: Callable[[str, int, int], None] | None) -> tuple[list[Chunk], np.ndarray]:
+                        progress: Callable[[str, int, int], None] | None
+                        ) -> tuple[list[Chunk], np.ndarray, list[ChunkSentences]]:
     """Reuse the chunks and vectors of unchanged files; split and embed the rest."""
     reuse = set(report.unchanged) if previous else set()
     old_rows: dict[str, list[int]] = {}
@@ -134,19 +138,22 @@ def _chunks_and_vectors(docs: list[Document], previous: Index | None, settings: 
             rows.extend([None] * len(new))
     todo = [i for i, r in enumerate(rows) if r is None]
     report.embedded_chunks = len(todo)
-    fresh = _embed(chunks, todo, get_embedder, progress) if todo else None
+    fresh, fresh_sentences = _embed(chunks, todo, get_embedder, progress) if todo else (None, [])
     dim = fresh.shape[1] if fresh is not None else previous.vectors.shape[1] if previous else 1
     vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+    sentences: list[ChunkSentences | None] = [None] * len(chunks)
     for i, r in enumerate(rows):
         if r is not None:
             vectors[i] = previous.vectors[r]
-    if fresh is not None:
-        vectors[todo] = fresh
-    return chunks, vectors
+            sentences[i] = previous.sentences[r]
+    for i, vec, cs in zip(todo, fresh if fresh is not None else [], fresh_sentences):
+        vectors[i] = vec
+        sentences[i] = cs
+    return chunks, vectors, sentences
 
 
 def _embed(chunks: list[Chunk], todo: list[int], get_embedder: Callable[[], Embedder],
-           progress: Callable[[str, int, int], None] | None) -> np.ndarray:
+           progress: Callable[[str, int, int], None] | None) -> tuple[np.ndarray, list[ChunkSentences]]:
     embedder = get_embedder()
     done = 0
 
@@ -156,8 +163,10 @@ def _embed(chunks: list[Chunk], todo: list[int], get_embedder: Callable[[], Embe
         if progress:
             progress("embedding", done, len(todo))
 
-    return embedder.embed_passages([chunks[i].text for i in todo], titles=[chunks[i].title for i in todo],
-                                   progress=tick)
+    spans = [[(s.start, s.end) for s in split_sentences(chunks[i].text, chunks[i].language)] for i in todo]
+    vectors, span_vectors = embedder.embed_passages_and_spans(
+        [chunks[i].text for i in todo], spans, titles=[chunks[i].title for i in todo], progress=tick)
+    return vectors, [ChunkSentences(s, v) for s, v in zip(spans, span_vectors)]
 
 
 def _summarise(report: IngestReport, chunks: list[Chunk]) -> None:

@@ -36,8 +36,13 @@ class Retriever:
         self._languages = np.array([c.language for c in index.chunks])
 
     def search(self, question: str, k: int, language: str) -> list[Hit]:
+        return self.search_with_vector(question, k, language)[0]
+
+    def search_with_vector(self, question: str, k: int, language: str) -> tuple[list[Hit], np.ndarray]:
+        """The hits, and the question's vector for the steps after retrieval to reuse."""
         s = self.settings
-        dense = self._dense(question) if s.fusion != "lexical" else {}
+        query = self.embedder.embed_queries([question])[0]
+        dense = self._dense(query) if s.fusion != "lexical" else {}
         lexical = self._lexical(question, language) if s.fusion != "dense" else {}
         if s.fusion == "dense":
             fused = {row: score for row, (score, _) in dense.items()}
@@ -49,11 +54,10 @@ class Retriever:
         return [Hit(chunk=self.index.chunks[r], score=float(fused[r]), rank=i + 1,
                     dense_score=dense[r][0] if r in dense else None,
                     lexical_score=lexical[r][0] if r in lexical else None)
-                for i, r in enumerate(best)]
+                for i, r in enumerate(best)], query
 
-    def _dense(self, question: str) -> dict[int, tuple[float, int]]:
+    def _dense(self, query: np.ndarray) -> dict[int, tuple[float, int]]:
         """row -> (cosine, rank) of the pool nearest passages."""
-        query = self.embedder.embed_queries([question])[0]
         rows, scores = self.index.dense.search(query, self.settings.pool)
         return {int(r): (float(s), i + 1) for i, (r, s) in enumerate(zip(rows, scores))}
 

@@ -20,11 +20,11 @@ from qa.language import detect_language
 __all__ = ["MIN_WORD_CHARS", "SEPARATORS", "chunk_id", "find_headings", "split_document"]
 
 # Paragraph, line, sentence end, word; "" is the last resort for a single over-long token
-# (a URL) so that no chunk exceeds chunk_size.
+# (a URL) so that the splitter never returns a piece over chunk_size.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", " ", ""]
 
-# A passage with fewer letters/digits than this is debris (a stray heading or number) and
-# would only crowd out real passages in retrieval.
+# A passage with fewer letters/digits than this is too short to stand alone: dropped when it
+# is debris (no word), else glued to a neighbouring passage.
 MIN_WORD_CHARS = 40
 
 _TITLE_MAX_CHARS = 80
@@ -32,8 +32,9 @@ _TITLE_MAX_WORDS = 12
 
 
 def split_document(doc: Document, chunk_size: int = 800, chunk_overlap: int = 100) -> list[Chunk]:
-    """Chunks of about `chunk_size` characters overlapping by about `chunk_overlap`, each with
-    its section heading, page and language. Ids are stable across runs for the same text."""
+    """Chunks of at most `chunk_size` characters (plus a short fragment glued on, see
+    `_absorb_fragments`) overlapping by about `chunk_overlap`, each with its section heading,
+    page and language. Ids are stable across runs for the same text."""
     if chunk_overlap >= chunk_size:
         raise ValueError("chunk_overlap must be smaller than chunk_size")
     splitter = RecursiveCharacterTextSplitter(
@@ -44,18 +45,21 @@ def split_document(doc: Document, chunk_size: int = 800, chunk_overlap: int = 10
         strip_whitespace=True,
         length_function=len,
     )
-    headings = find_headings(doc.text)
-    heading_starts = [start for start, _ in headings]
-    seen: Counter[str] = Counter()
-    chunks: list[Chunk] = []
+    spans: list[tuple[int, int]] = []
     search_from = 0
     for piece in splitter.split_text(doc.text):
         start = _locate(doc.text, piece, search_from)
         search_from = start + 1
-        if sum(c.isalnum() for c in piece) < MIN_WORD_CHARS:
-            continue
-        end = start + len(piece)
-        cid = chunk_id(doc.doc, piece)
+        spans.append((start, start + len(piece)))
+    spans = _absorb_fragments(doc.text, spans)
+
+    headings = find_headings(doc.text)
+    heading_starts = [start for start, _ in headings]
+    seen: Counter[str] = Counter()
+    chunks: list[Chunk] = []
+    for start, end in spans:
+        text = doc.text[start:end]
+        cid = chunk_id(doc.doc, text)
         seen[cid] += 1
         if seen[cid] > 1:
             cid = f"{cid}-{seen[cid]}"
@@ -64,15 +68,48 @@ def split_document(doc: Document, chunk_size: int = 800, chunk_overlap: int = 10
                 chunk_id=cid,
                 doc=doc.doc,
                 title=doc.title,
-                text=piece,
+                text=text,
                 start=start,
                 end=end,
-                language=detect_language(piece),
+                language=detect_language(text),
                 page=doc.page_at(start),
                 section=_section_at(headings, heading_starts, start, end),
             )
         )
     return chunks
+
+
+def _absorb_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop pieces that are pure debris; glue short pieces with real words to a neighbour.
+
+    The splitter leaves a short paragraph on its own when both neighbours are full ("Dat
+    leidde tot 11 wegwijzers. Kort samengevat:" before a long list). Dropping it would lose
+    citable text, and alone it is too short to retrieve well, so it joins the next piece
+    (a title or an introduction ending in ":" belongs to what follows) or the previous one,
+    whichever gives the shorter passage. Such a chunk can exceed chunk_size by that fragment.
+    """
+    out = list(spans)
+    i = 0
+    while i < len(out):
+        start, end = out[i]
+        piece = text[start:end]
+        if sum(c.isalnum() for c in piece) >= MIN_WORD_CHARS:
+            i += 1
+            continue
+        if not re.search(r"[^\W\d_]{3,}", piece):
+            del out[i]  # no word at all: "6", "x x x", "12/04/2023"
+            continue
+        if len(out) == 1:
+            break  # a document that is one short passage is still a passage
+        prev_len = end - out[i - 1][0] if i > 0 else None
+        next_len = out[i + 1][1] - start if i + 1 < len(out) else None
+        leads_in = piece.rstrip().endswith(":") or is_heading(piece.split("\n", 1)[0])
+        if next_len is not None and (prev_len is None or leads_in or next_len <= prev_len):
+            out[i + 1] = (start, max(end, out[i + 1][1]))
+        else:
+            out[i - 1] = (out[i - 1][0], max(end, out[i - 1][1]))
+        del out[i]
+    return out
 
 
 def chunk_id(doc: str, text: str) -> str:
@@ -113,9 +150,17 @@ def find_headings(text: str) -> list[tuple[int, str]]:
             headings.append((start, _heading_text(line)))
         elif _title_like(line):
             nxt = paragraphs[idx + 1][1] if idx + 1 < len(paragraphs) else ""
-            if nxt and not _title_like(nxt.split("\n", 1)[0]) and not is_heading(nxt.split("\n", 1)[0]):
+            if _body_like(nxt):
                 headings.append((start, line))
     return headings
+
+
+def _body_like(paragraph: str) -> bool:
+    """Text a title could stand above: a list, or a paragraph that is neither a title nor a label."""
+    first = paragraph.split("\n", 1)[0].strip()
+    if not first or _title_like(first) or is_heading(first):
+        return False
+    return "\n" in paragraph or is_list_item(first) or len(first) >= 60
 
 
 def _heading_text(line: str) -> str:
@@ -128,8 +173,10 @@ def _title_like(line: str) -> bool:
         return False
     if not line[0].isupper() or line[-1] in ".,;:!" or is_list_item(line):
         return False
-    if re.match(r"^(?:https?://|www\.)", line):
-        return False
+    if line.endswith("?") and " " not in line:
+        return False  # "Waarom?", "Hoe?": diagram labels
+    if re.match(r"^(?:https?://|www\.)", line) or re.search(r"\d+[/.]\d+[/.]\d+", line):
+        return False  # URLs and dated labels ("Enregistrement : 17/04/2023") title nothing
     return any(len(w) >= 4 and w.isalpha() for w in re.findall(r"\w+", line))
 
 

@@ -1,0 +1,241 @@
+"""The answer pipeline: question -> retrieve -> choose evidence -> (translate | generate) -> verify -> Answer.
+
+Grounding never rests on the generator alone. Evidence sentences are chosen from the retrieved passages
+without a model; the extractive answer quotes them (the floor every mode falls back to). The `translate`
+strategy has the model only translate those sentences into the question's language, then checks that no
+number was lost or invented and that the meaning stayed close. The `generate` strategy lets a stronger
+model write the answer, then keeps only the sentences the verifier accepts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import evidence as ev
+from .datatypes import Answer, Chunk, Citation, Hit, Sentence
+from .language import detect_language
+from .numbers import numbers_in
+from .prompts import messages, phrase
+from .verify import Checked, Numbered, check, parse_claims
+
+OnToken = Callable[[str], None]
+
+
+@dataclass
+class Part:
+    """One sentence of the answer body, tied to the passage it rests on."""
+
+    kind: str  # "quote" | "translated" | "foreign" | "claim"
+    text: str
+    chunks: list[Chunk]
+    quote: tuple[Chunk, int, int] | None
+    verified: bool = True
+    reason: str = ""
+
+
+@dataclass
+class Draft:
+    parts: list[Part] = field(default_factory=list)
+    generator: str = "extractive"
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def answer_question(service, question: str, *, mode: str, language: str, generator: str, k: int,
+                    on_token: OnToken | None = None) -> Answer:
+    settings, timings = service.settings, {}
+    started = time.perf_counter()
+    retriever = service.retriever  # one index for the whole request, even if a re-index swaps it meanwhile
+    hits, query_vector = retriever.search_with_vector(question, k, language)
+    timings["retrieve_ms"] = _ms(started)
+
+    t = time.perf_counter()
+    ranked = ev.score(question, language, query_vector, ev.candidates(retriever.index, hits))
+    chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin)
+    timings["evidence_ms"] = _ms(t)
+    if _weak_evidence(hits, ranked, language, settings):
+        return _abstain(question, language, mode, hits, generator, timings, started)
+
+    t = time.perf_counter()
+    model = service.generator(generator)
+    strategy = settings.answer_strategy or ("translate" if generator == "embedded" else "generate")
+    if model is None:
+        draft = extractive(chosen, language)
+    elif strategy == "translate":
+        draft = translate(chosen, language, model, retriever.embedder, settings, on_token)
+    else:
+        draft = generate(question, language, mode, hits, ranked, model, retriever, settings, on_token)
+        if not any(p.verified for p in draft.parts):
+            draft = extractive(chosen, language)  # nothing the model wrote survived: fall back to the floor
+    timings["generate_ms"] = _ms(t)
+    if mode == "member":
+        draft.parts = [p for p in draft.parts if p.verified]
+    if not draft.parts:
+        return _abstain(question, language, mode, hits, generator, timings, started)
+    result = assemble(draft, language, mode)
+    result.see_also = hits[:3]
+    result.generator, result.mode = draft.generator, mode
+    timings["total_ms"] = _ms(started)
+    result.timings_ms = timings
+    if on_token and model is None:
+        on_token(result.answer)
+    return result
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000
+
+
+def _weak_evidence(hits: list[Hit], ranked: list[ev.Evidence], language: str, settings) -> bool:
+    """Too little support to answer: the best passage or the best sentence is too far from the question.
+
+    Thresholds are per language (French questions over Dutch text score lower) and calibrated on the
+    eval set's unanswerable questions (eval/README.md)."""
+    if not hits or not ranked:
+        return True
+    best_passage = max((h.dense_score or 0.0) for h in hits)
+    return (best_passage < settings.min_passage_score(language)
+            or ranked[0].score < settings.min_sentence_score(language))
+
+
+def _abstain(question: str, language: str, mode: str, hits: list[Hit], generator: str,
+             timings: dict, started: float) -> Answer:
+    text = phrase(language, "abstain")
+    if mode == "helpdesk":
+        text = "\n\n".join([phrase(language, "greeting"), phrase(language, "helpdesk_abstain"),
+                            phrase(language, "helpdesk_next"), phrase(language, "closing")])
+    timings["total_ms"] = _ms(started)
+    return Answer(answer=text, language=language, abstained=True, citations=[], timings_ms=timings,
+                  see_also=hits[:3], generator=generator, mode=mode)
+
+
+# ---------------------------------------------------------------- strategies
+
+
+def extractive(chosen: list[ev.Evidence], language: str) -> Draft:
+    """Quote the evidence sentences as they stand; a foreign-language quote says which language it is in."""
+    parts = [Part("quote" if e.language == language else "foreign", e.text, [e.hit.chunk],
+                  (e.hit.chunk, e.span.start, e.span.end)) for e in chosen]
+    return Draft(parts, "extractive")
+
+
+def translate(chosen: list[ev.Evidence], language: str, model, embedder, settings,
+              on_token: OnToken | None) -> Draft:
+    """Quote same-language evidence; translate the rest, keeping a translation only if it checks out."""
+    parts = []
+    for e in chosen:
+        quote = (e.hit.chunk, e.span.start, e.span.end)
+        if e.language == language:
+            parts.append(Part("quote", e.text, [e.hit.chunk], quote))
+            continue
+        text = model.complete(messages(f"translate.{language}", text=e.text),
+                              max_tokens=min(400, len(e.text) // 2 + 40), on_token=on_token).strip()
+        problem = translation_problem(e, text, language, embedder, settings.min_translation_similarity)
+        if problem:
+            parts.append(Part("foreign", e.text, [e.hit.chunk], quote))
+        else:
+            parts.append(Part("translated", text, [e.hit.chunk], quote))
+    return Draft(parts, model.name)
+
+
+def translation_problem(source: ev.Evidence, text: str, language: str, embedder, threshold: float) -> str:
+    """Why a translation cannot be shown ("" when it can): wrong language, changed numbers, drifted meaning."""
+    if not text or detect_language(text) != language:
+        return "not in the target language"
+    if numbers_in(text) != numbers_in(source.text):
+        return "numbers changed in translation"
+    similarity = float(embedder.embed_queries([text])[0] @ source.vector)
+    return "" if similarity >= threshold else f"meaning drifted (similarity {similarity:.2f})"
+
+
+def generate(question: str, language: str, mode: str, hits: list[Hit], ranked: list[ev.Evidence], model,
+             retriever, settings, on_token: OnToken | None) -> Draft:
+    """The model writes the answer from short numbered excerpts; the verifier keeps what holds."""
+    chunks = _prompt_chunks(hits, ranked, settings.prompt_passages)
+    excerpts = "\n\n".join(f"[{i}] {c.title}\n{_excerpt(c, ranked)}" for i, c in enumerate(chunks, 1))
+    text = model.complete(messages(f"{mode}.{language}", passages=excerpts, question=question),
+                          max_tokens=settings.max_answer_tokens, on_token=on_token)
+    claims = parse_claims(_strip_letter(text, language), language)
+    if not claims or detect_language(text) != language:
+        return Draft([], model.name)
+    vectors = retriever.embedder.embed_queries([c.text for c in claims])
+    numbered = Numbered(chunks, retriever.index)
+    checked = check(claims, numbered, vectors, settings.min_support_similarity)
+    return Draft([_part_from(c, chunks) for c in checked], model.name)
+
+
+def _prompt_chunks(hits: list[Hit], ranked: list[ev.Evidence], limit: int) -> list[Chunk]:
+    """The passages holding the best evidence sentences, best first."""
+    out: list[Chunk] = []
+    for e in ranked:
+        if e.hit.chunk not in out:
+            out.append(e.hit.chunk)
+        if len(out) == limit:
+            break
+    return out or [h.chunk for h in hits[:limit]]
+
+
+def _excerpt(chunk: Chunk, ranked: list[ev.Evidence], per_chunk: int = 3) -> str:
+    """The chunk's best sentences in reading order: every prompt token costs ~10 ms on two cores."""
+    mine = [e for e in ranked if e.hit.chunk is chunk][:per_chunk]
+    return " ".join(e.text for e in sorted(mine, key=lambda e: e.span.start)) or chunk.text
+
+
+def _strip_letter(text: str, language: str) -> str:
+    """Greeting and closing lines of a helpdesk draft are not claims to verify."""
+    fixed = {phrase(language, "greeting"), *phrase(language, "closing").splitlines()}
+    return "\n".join(line for line in text.splitlines() if line.strip() not in fixed)
+
+
+def _part_from(c: Checked, chunks: list[Chunk]) -> Part:
+    quote = (chunks[c.quote[0] - 1], c.quote[1], c.quote[2]) if c.quote else None
+    return Part("claim", c.claim.text, [chunks[n - 1] for n in c.cited], quote, c.verified, c.reason)
+
+
+# ---------------------------------------------------------------- assembly
+
+
+def assemble(draft: Draft, language: str, mode: str) -> Answer:
+    """Number the cited passages in order of first use and write the answer text around them."""
+    numbers: dict[str, int] = {}
+    quotes: dict[str, tuple[int, int]] = {}
+    chunks: dict[str, Chunk] = {}
+    lines, sentences = [], []
+    for part in draft.parts:
+        for c in part.chunks:
+            numbers.setdefault(c.chunk_id, len(numbers) + 1)
+            chunks[c.chunk_id] = c
+        if part.quote and part.verified:
+            quotes.setdefault(part.quote[0].chunk_id, (part.quote[1], part.quote[2]))
+        cites = [numbers[c.chunk_id] for c in part.chunks]
+        line = _render(part, language, cites)
+        lines.append(line)
+        sentences.append(Sentence(line, cites, part.verified, part.reason))
+    body = "\n".join(lines)
+    text = _letter(body, language) if mode == "helpdesk" else body
+    citations = [_citation(numbers[cid], chunks[cid], quotes.get(cid)) for cid in numbers]
+    return Answer(answer=text, language=language, abstained=False, citations=citations, sentences=sentences)
+
+
+def _render(part: Part, language: str, cites: list[int]) -> str:
+    if part.kind == "claim":
+        marks = "".join(f"[{n}]" for n in cites)
+        return f"{part.text.rstrip()} {marks}".strip()
+    key = {"quote": "according", "translated": "according_translated", "foreign": "according_foreign"}[part.kind]
+    text = part.text[0].lower() + part.text[1:] if part.kind == "translated" and language == "fr" else part.text
+    return phrase(language, key, n=cites[0], text=text)
+
+
+def _letter(body: str, language: str) -> str:
+    return "\n\n".join([phrase(language, "greeting"), phrase(language, "helpdesk_intro"), body,
+                        phrase(language, "helpdesk_next"), phrase(language, "closing")])
+
+
+def _citation(n: int, chunk: Chunk, span: tuple[int, int] | None) -> Citation:
+    start, end = span if span else (0, min(len(chunk.text), 200))
+    return Citation(n=n, chunk=chunk, quote=chunk.text[start:end], quote_start=start, quote_end=end)

@@ -1,0 +1,95 @@
+"""Evidence selection: the few sentences of the retrieved passages that answer the question best.
+
+Sentence vectors come from the index (computed with the passage vectors at ingest), so choosing evidence
+costs dot products, not model calls.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .datatypes import Hit
+from .fold import fold
+from .index import Index
+from .lexical import tokenize
+from .sentences import Span, is_evidence_sentence
+
+# Instructions aimed at a model, planted in a document: never quoted, translated or shown to one.
+_INJECTION = re.compile(
+    r"ignore (all |any |your |the |previous |prior )*(instructions|rules)|system prompt|"
+    r"negeer (alle |je |de |vorige )*(instructies|regels)|ignorez? (toutes |les |vos )*(instructions|consignes)|"
+    r"\b(you are now|tu es maintenant|je bent nu)\b", re.I)
+
+
+@dataclass
+class Evidence:
+    hit: Hit
+    span: Span  # offsets into hit.chunk.text
+    score: float
+    vector: np.ndarray
+
+    @property
+    def text(self) -> str:
+        return self.span.text
+
+    @property
+    def language(self) -> str:
+        return self.hit.chunk.language
+
+
+def candidates(index: Index, hits: list[Hit]) -> list[Evidence]:
+    """Quotable sentences of the hits, each once: overlapping chunks repeat sentences."""
+    seen_offsets, seen_text, out = set(), set(), []
+    for hit in hits:
+        row = index.row(hit.chunk.chunk_id)
+        sentences = index.sentences[row]
+        for (a, b), vector in zip(sentences.spans, sentences.vectors):
+            span = Span(a, b, hit.chunk.text[a:b])
+            key_offset = (hit.chunk.doc, hit.chunk.start + a)
+            key_text = fold(span.text)
+            if key_offset in seen_offsets or key_text in seen_text:
+                continue
+            if not is_evidence_sentence(span, hit.chunk.text) or _INJECTION.search(span.text):
+                continue
+            seen_offsets.add(key_offset)
+            seen_text.add(key_text)
+            out.append(Evidence(hit, span, 0.0, vector))
+    return out
+
+
+def _overlap(question: str, language: str, sentence: Evidence) -> float:
+    """Share of the question's stems found in the sentence (only meaningful in one language)."""
+    if sentence.language != language:
+        return 0.0
+    q = set(tokenize(question, language))
+    return len(q & set(tokenize(sentence.text, language))) / len(q) if q else 0.0
+
+
+def score(question: str, language: str, query_vector: np.ndarray, pool: list[Evidence],
+          lexical_weight: float = 0.15) -> list[Evidence]:
+    """Each sentence scored by cosine to the question, plus a little for shared stems; best first."""
+    if not pool:
+        return []
+    cosines = np.stack([e.vector for e in pool]) @ query_vector
+    for e, cos in zip(pool, cosines):
+        e.score = float(cos) + lexical_weight * _overlap(question, language, e)
+    return sorted(pool, key=lambda e: e.score, reverse=True)
+
+
+def _near_duplicate(a: Evidence, b: Evidence) -> bool:
+    ta, tb = set(tokenize(a.text, a.language)), set(tokenize(b.text, b.language))
+    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.7
+
+
+def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.08) -> list[Evidence]:
+    """The best sentence and up to `limit - 1` more within `margin` of it, no near-duplicates."""
+    chosen: list[Evidence] = []
+    for e in ranked:
+        if len(chosen) == limit or (chosen and e.score < chosen[0].score - margin):
+            break
+        if not any(_near_duplicate(e, c) for c in chosen):
+            chosen.append(e)
+    return chosen
