@@ -197,7 +197,10 @@ def check_content(data: bytes, suffix: str) -> None:
 
 
 def inside(folder: Path, relative: str) -> Path | None:
-    """`folder/relative` if it stays inside `folder`, else None."""
+    """`folder/relative` for a plain relative name (no `..`, no hidden parts) that stays inside `folder`."""
+    parts = relative.split("/")
+    if not relative or relative.startswith("/") or any(not p or p.startswith(".") for p in parts):
+        return None
     root = folder.resolve()
     target = (root / relative).resolve()
     return target if target != root and target.is_relative_to(root) else None

@@ -125,16 +125,6 @@ def _print_report(report) -> None:
 # ---------------------------------------------------------------- search
 
 
-def load_retriever(settings: Settings, index_dir: Path | None = None):
-    from .embed import load_embedder
-    from .index import load_index
-    from .retrieve import Retriever
-
-    index = load_index(index_dir or settings.index_dir, expect_model=settings.embed_model)
-    embedder = load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size)
-    return Retriever(index, embedder)
-
-
 @main.command()
 @click.argument("question", required=False)
 @click.option("-k", "k", type=int, default=None, help="Number of passages (default QA_TOP_K).")
@@ -142,22 +132,14 @@ def load_retriever(settings: Settings, index_dir: Path | None = None):
 @click.option("--json", "as_json", is_flag=True)
 def search(question: str | None, k: int | None, index_dir: Path | None, as_json: bool) -> None:
     """Print the passages that best answer QUESTION (interactive when no question is given)."""
-    from .embed import EmbedError
-    from .index import IndexUnavailable
-    from .language import detect_question_language
+    from .service import InputError
 
-    settings = get_settings()
-    k = k or settings.top_k
-    if not 1 <= k <= settings.max_k:
-        _fail(f"-k must be between 1 and {settings.max_k}")
-    try:
-        retriever = load_retriever(settings, index_dir)
-    except (IndexUnavailable, EmbedError) as exc:
-        _fail(str(exc))
+    service = _load_service(get_settings(), index_dir)
     for q in [question] if question is not None else _prompt_loop():
-        if not q.strip():
-            _fail("the question is empty")
-        hits = retriever.search(q, k, detect_question_language(q))
+        try:
+            hits = service.search(q, k)
+        except InputError as exc:
+            _fail(str(exc))
         if as_json:
             _echo_json([h.to_json() for h in hits])
         else:
@@ -183,23 +165,81 @@ def _prompt_loop():
 @main.command("eval")
 @click.option("--questions", type=click.Path(path_type=Path, exists=True), default=Path("eval/questions.jsonl"))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@click.option("--generator", type=click.Choice(["extractive", "embedded", "ollama"]),
+              help="Also score answers made with this generator.")
+@click.option("--mode", type=click.Choice(["member", "helpdesk"]), default="member")
+@click.option("--details", type=click.Path(path_type=Path), help="Write per-question detail (JSON Lines) here.")
 @click.option("--json", "as_json", is_flag=True)
-def eval_(questions: Path, index_dir: Path | None, as_json: bool) -> None:
-    """Score a question set: retrieval recall@k, MRR, nDCG@10 per language."""
-    from .evaluate import QuestionSetError, evaluate_retrieval, format_table, load_questions
-    from .index import IndexUnavailable
+def eval_(questions: Path, index_dir: Path | None, generator: str | None, mode: str, details: Path | None,
+          as_json: bool) -> None:
+    """Score a question set: retrieval recall@k, MRR, nDCG@10 per language; answers with --generator."""
+    from .evaluate import (QuestionSetError, evaluate_answers, evaluate_retrieval, format_answer_table,
+                           format_table, load_questions)
 
     settings = get_settings()
     try:
         qs = load_questions(questions)
-        retriever = load_retriever(settings, index_dir)
-    except (QuestionSetError, IndexUnavailable) as exc:
+    except QuestionSetError as exc:
         _fail(str(exc))
-    scores = {"retrieval": evaluate_retrieval(qs, retriever)}
+    service = _load_service(settings, index_dir)
+    scores = {"retrieval": evaluate_retrieval(qs, service.retriever)}
+    records = []
+    if generator:
+        scores["answers"], records = evaluate_answers(qs, service, generator, mode)
+    if details:
+        details.parent.mkdir(parents=True, exist_ok=True)
+        details.write_text("".join(json.dumps(r.__dict__, ensure_ascii=False) + "\n" for r in records))
     if as_json:
         _echo_json(scores)
-    else:
-        click.echo(format_table(scores["retrieval"]))
+        return
+    click.echo(format_table(scores["retrieval"]))
+    if generator:
+        click.echo(format_answer_table(scores["answers"]))
+
+
+def _load_service(settings: Settings, index_dir: Path | None = None):
+    from .embed import EmbedError
+    from .index import IndexUnavailable
+    from .service import QAService
+
+    try:
+        return QAService.load(settings, index_dir)
+    except (IndexUnavailable, EmbedError) as exc:
+        _fail(str(exc))
+
+
+# ---------------------------------------------------------------- ask
+
+
+@main.command()
+@click.argument("question")
+@click.option("--mode", type=click.Choice(["member", "helpdesk"]), default="member")
+@click.option("--generator", type=click.Choice(["extractive", "embedded", "ollama"]),
+              help="Default: QA_GENERATOR.")
+@click.option("--language", type=click.Choice(["nl", "fr"]), help="Answer language (default: the question's).")
+@click.option("-k", "k", type=int, default=None)
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def ask(question: str, mode: str, generator: str | None, language: str | None, k: int | None,
+        index_dir: Path | None, as_json: bool) -> None:
+    """Answer QUESTION from the documents, with numbered citations, or say the documents do not answer."""
+    from .generate import GeneratorError
+    from .service import InputError
+
+    service = _load_service(get_settings(), index_dir)
+    try:
+        answer = service.ask(question, mode=mode, language=language, generator=generator, k=k)
+    except (InputError, GeneratorError) as exc:
+        _fail(str(exc))
+    if as_json:
+        _echo_json(answer.to_json())
+        return
+    click.echo(answer.answer + "\n")
+    for c in answer.citations:
+        page = f", p. {c.chunk.page}" if c.chunk.page else ""
+        click.echo(f"[{c.n}] {c.chunk.title} ({c.chunk.doc}{page})\n    “{c.quote}”")
+    if answer.abstained and answer.see_also:
+        click.echo("\n" + "\n".join(f"  - {h.chunk.title}: {h.chunk.text[:160]}…" for h in answer.see_also))
 
 
 if __name__ == "__main__":

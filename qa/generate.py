@@ -30,11 +30,11 @@ Messages = list[dict[str, str]]
 OnToken = Callable[[str], None]
 
 SEED = 42
-# The embedded context window. One fixed size: the model and its context are created once per process
-# (re-creating a context per call would throw away the prompt-prefix cache and cost a reload), and
-# 4096 tokens hold a system prompt, five ~800-character passages and a long helpdesk draft with room to
-# spare. A prompt that does not fit is refused with an error, never silently truncated. A `llm_n_ctx`
-# setting, if config.py gains one, overrides it.
+# The embedded context window. One fixed size: llama-cpp-python creates model and context together, so a
+# context sized per prompt would mean reloading the model per call. 4096 tokens hold a system prompt, five
+# ~800-character passages and a long helpdesk draft with room to spare, for ~120 MB of KV cache (Qwen 1.5B).
+# A prompt that does not fit is refused with an error, never silently truncated (llama_cpp would cut the
+# answer short). A `llm_n_ctx` setting, if config.py gains one, overrides it.
 EMBEDDED_N_CTX = 4096
 # Ollama context: chars/3 over-estimates tokens for Dutch/French text (about 4 chars per token), so
 # passages are never cut; the margin covers the chat template's role markers.
@@ -137,7 +137,7 @@ class LlamaCppGenerator:
             raise GeneratorError(f"model file {self.path} is missing; run `qa models fetch`")
         try:
             from llama_cpp import Llama
-        except ImportError as e:
+        except (ImportError, OSError) as e:  # OSError: the compiled library does not load
             raise GeneratorError("the embedded generator needs llama-cpp-python: pip install 'qa[embedded]'") from e
         try:
             llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.threads, seed=SEED,
@@ -163,9 +163,13 @@ def _chat_formatter(llm: Llama, path: Path) -> Any:
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
         raise GeneratorError(f"{path} has no chat template; use an instruct model GGUF")
-    eos, bos = llm.token_eos(), llm.token_bos()
-    text = lambda tok: llm.detokenize([tok], special=True).decode("utf-8", "replace") if tok >= 0 else ""  # noqa: E731
-    return Jinja2ChatFormatter(template=template, eos_token=text(eos), bos_token=text(bos), stop_token_ids=[eos])
+
+    def text(token: int) -> str:  # -1: the model has no such token (Qwen has no BOS)
+        return llm.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
+
+    eos = llm.token_eos()
+    return Jinja2ChatFormatter(template=template, eos_token=text(eos), bos_token=text(llm.token_bos()),
+                               stop_token_ids=[eos])
 
 
 # --- ollama: a model on an Ollama server -------------------------------------------------------------

@@ -209,6 +209,14 @@ def test_embedded_missing_model_file_says_qa_models_fetch(tmp_path):
         gen.complete(QUESTION)
 
 
+def test_embedded_unreadable_model_file_says_qa_models_fetch(tmp_path):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'qa[embedded]')")
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + bytes(4096))
+    with pytest.raises(GeneratorError, match=r"could not load .*`qa models fetch`"):
+        make_generator("embedded", _settings(llm_path=bad)).check()
+
+
 def test_embedded_defaults_to_the_fetched_qwen_model(tmp_path):
     gen = make_generator("embedded", _settings(models_dir=tmp_path))
     assert gen.path.parent == tmp_path and "qwen" in gen.path.name.lower()

@@ -309,28 +309,21 @@
     return list;
   }
 
+  function normalised(text) {
+    return String(text || "").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  }
+
   function renderAnswer(answer, question) {
     const lang = answer.language || state.lang;
     const byN = new Map(answer.citations.map((c) => [c.n, c]));
+    const helpdesk = state.mode === "helpdesk" || answer.mode === "helpdesk";
     const box = el("article", { class: "answer" + (answer.abstained ? " abstained" : ""), lang: lang });
-    if (answer.abstained) {
-      box.append(el("h3", { class: "not-found", text: t("notInSources", lang) }));
-      if (answer.answer) box.append(answerBody(answer, byN));
-      if (answer.see_also && answer.see_also.length) {
-        box.append(el("h4", { text: t("seeAlso", lang) }));
-        const list = el("ul", { class: "see-also" });
-        for (const hit of answer.see_also) {
-          list.append(el("li", {},
-            el("button", { type: "button", class: "link", onclick: (e) => openPassage(hit, e.currentTarget) },
-              sourceLine(hit, lang)),
-            el("p", { class: "snippet", lang: hit.language || lang, text: snippet(hit.text) })));
-        }
-        box.append(list);
-      }
-    } else if (state.mode === "helpdesk" || answer.mode === "helpdesk") {
+    let area = null;
+    if (answer.abstained) box.append(el("h3", { class: "not-found", text: t("notInSources", lang) }));
+    if (helpdesk) {
       const id = "draft-" + Math.random().toString(36).slice(2);
-      const area = el("textarea", { id: id, class: "reply", rows: "10", lang: lang });
-      area.value = answer.answer;
+      area = el("textarea", { id: id, class: "reply", rows: "8", lang: lang });
+      area.value = answer.answer || "";
       const copyStatus = el("p", { class: "hint", role: "status" });
       box.append(el("label", { for: id, text: t("draftLabel", lang) }), area,
         el("div", { class: "actions" },
@@ -346,11 +339,31 @@
       }
       if (answer.citations.length) box.append(el("h4", { text: t("sources", lang) }), citationList(answer, byN, true));
     } else {
-      box.append(answerBody(answer, byN));
+      // An abstention's text often just repeats the heading: show it only when it says more.
+      if (!answer.abstained || normalised(answer.answer) !== normalised(t("notInSources", lang))) {
+        box.append(answerBody(answer, byN));
+      }
       if (answer.citations.length) box.append(el("h4", { text: t("sources", lang) }), citationList(answer, byN, false));
+    }
+    if (answer.abstained && answer.see_also && answer.see_also.length) {
+      box.append(el("h4", { text: t("seeAlso", lang) }));
+      const list = el("ul", { class: "see-also" });
+      for (const hit of answer.see_also) {
+        list.append(el("li", {},
+          el("button", { type: "button", class: "link", onclick: (e) => openPassage(hit, e.currentTarget) },
+            sourceLine(hit, lang)),
+          el("p", { class: "snippet", lang: hit.language || lang, text: snippet(hit.text) })));
+      }
+      box.append(list);
     }
     box.append(feedbackForm(answer, question));
     $("answer").replaceChildren(box);
+    if (area) fitHeight(area);
+  }
+
+  function fitHeight(area) {
+    area.style.height = "auto";
+    area.style.height = Math.min(area.scrollHeight + 6, Math.max(240, window.innerHeight * 0.8)) + "px";
   }
 
   function snippet(text) {
@@ -438,6 +451,27 @@
 
   // ------------------------------------------------------------------ feedback
 
+  const SVG = "http://www.w3.org/2000/svg";
+  const THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+
+  /* A thumb icon drawn inline (no emoji font needed); decorative, the button's text says what it means. */
+  function thumb(down) {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "thumb");
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", THUMB);
+    path.setAttribute("fill", "currentColor");
+    if (down) path.setAttribute("transform", "rotate(180 12 12)");
+    svg.append(path);
+    return svg;
+  }
+
   function feedbackForm(answer, question) {
     const uid = Math.random().toString(36).slice(2);
     let vote = null;
@@ -448,7 +482,7 @@
         vote = v;
         buttons.forEach((b) => b.setAttribute("aria-pressed", String(b === e.currentTarget)));
       },
-    }, el("span", { "aria-hidden": "true", text: v === "up" ? "👍 " : "👎 " }), el("span", { i18n: v })));
+    }, thumb(v === "down"), el("span", { i18n: v })));
     const comment = el("textarea", { id: "comment-" + uid, rows: "2", maxlength: "4000" });
     const consent = el("input", { id: "consent-" + uid, type: "checkbox" });
     const form = el("form", { class: "feedback", novalidate: true },
