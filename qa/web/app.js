@@ -324,6 +324,7 @@
       const id = "draft-" + Math.random().toString(36).slice(2);
       area = el("textarea", { id: id, class: "reply", rows: "8", lang: lang });
       area.value = answer.answer || "";
+      area.addEventListener("input", () => fitHeight(area));
       const copyStatus = el("p", { class: "hint", role: "status" });
       box.append(el("label", { for: id, text: t("draftLabel", lang) }), area,
         el("div", { class: "actions" },

@@ -1,0 +1,65 @@
+"""Compare retrieval variants on the eval set over one built index (no re-embedding of passages).
+
+    python bench/retrieval_variants.py [--index index] [--questions eval/questions.jsonl]
+Prints recall@5 / MRR per language for each fusion variant, the table behind eval/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from qa.config import Settings
+from qa.embed import load_embedder
+from qa.evaluate import evaluate_retrieval, load_questions
+from qa.index import load_index
+from qa.retrieve import RetrievalSettings, Retriever
+
+VARIANTS = {
+    "dense": RetrievalSettings(fusion="dense"),
+    "lexical (stemmed BM25)": RetrievalSettings(fusion="lexical"),
+    "rrf (equal weights)": RetrievalSettings(fusion="rrf"),
+    "hybrid (language-aware, default)": RetrievalSettings(fusion="hybrid"),
+    "hybrid, lexical x0.5": RetrievalSettings(fusion="hybrid", lexical_weight=0.5),
+}
+
+
+class CachedQueries:
+    """The same question is embedded once for all variants."""
+
+    def __init__(self, embedder):
+        self._embedder, self._cache = embedder, {}
+        self.name, self.dim = embedder.name, embedder.dim
+
+    def embed_queries(self, texts):
+        import numpy as np
+
+        for t in texts:
+            if t not in self._cache:
+                self._cache[t] = self._embedder.embed_queries([t])[0]
+        return np.stack([self._cache[t] for t in texts])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--index", type=Path, default=Path("index"))
+    parser.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    args = parser.parse_args()
+    settings = Settings()
+    index = load_index(args.index)
+    embedder = CachedQueries(load_embedder(index.manifest.embed_model, settings.models_dir))
+    questions = load_questions(args.questions)
+    rows = {}
+    for name, variant in VARIANTS.items():
+        r = evaluate_retrieval(questions, Retriever(index, embedder, variant))
+        rows[name] = {lang: {m: r[lang][m] for m in ("recall@1", "recall@5", "recall@10", "mrr")}
+                      for lang in ("nl", "fr", "all")}
+        print(f"{name:36} nl r@5 {rows[name]['nl']['recall@5']:.3f}  fr r@5 {rows[name]['fr']['recall@5']:.3f}  "
+              f"mrr {rows[name]['all']['mrr']:.3f}", flush=True)
+    print(json.dumps({"embed_model": index.manifest.embed_model, "chunking": index.manifest.chunking,
+                      "variants": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
