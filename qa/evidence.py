@@ -68,14 +68,23 @@ def _overlap(question: str, language: str, sentence: Evidence) -> float:
     return len(q & set(tokenize(sentence.text, language))) / len(q) if q else 0.0
 
 
+_ASKS_NUMBER = re.compile(r"\b(hoeveel|wanneer|welk(e)? (bedrag|datum|jaar)|vanaf wanneer|tot wanneer|hoe lang|"
+                          r"combien|quand|quel(le)? (montant|date|année)|depuis quand|jusqu'à quand)\b", re.I)
+_HAS_NUMBER = re.compile(r"\d")
+
+
 def score(question: str, language: str, query_vector: np.ndarray, pool: list[Evidence],
-          lexical_weight: float = 0.15) -> list[Evidence]:
-    """Each sentence scored by cosine to the question, plus a little for shared stems; best first."""
+          lexical_weight: float = 0.15, number_weight: float = 0.05) -> list[Evidence]:
+    """Each sentence scored by cosine to the question, plus a little for shared stems and, when the
+    question asks how much or when, for stating a number; best first."""
     if not pool:
         return []
     cosines = np.stack([e.vector for e in pool]) @ query_vector
+    wants_number = bool(_ASKS_NUMBER.search(question))
     for e, cos in zip(pool, cosines):
         e.score = float(cos) + lexical_weight * _overlap(question, language, e)
+        if wants_number and _HAS_NUMBER.search(e.text):
+            e.score += number_weight
     return sorted(pool, key=lambda e: e.score, reverse=True)
 
 

@@ -17,7 +17,7 @@ from .numbers import unsupported_numbers
 from .sentences import split_sentences
 
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-_ONLY_CITES = re.compile(r"^(\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*[.!?]?)+$")
+_LEADING_CITES = re.compile(r"^(\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*[.!?]?)+")
 
 
 @dataclass
@@ -56,18 +56,27 @@ class Numbered:
 
 
 def parse_claims(answer: str, language: str) -> list[Claim]:
-    """Sentences with the citation numbers written in or right after them."""
+    """Sentences with the citation numbers written in or right after them.
+
+    Markers standing after a full stop ("… werk. [2] Daarna …") belong to the sentence before them."""
     claims: list[Claim] = []
     for span in split_sentences(answer, language):
-        numbers = [int(n) for group in _CITE.findall(span.text) for n in re.split(r"\s*[,;]\s*", group)]
-        text = _CITE.sub("", span.text).strip()
-        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-        if _ONLY_CITES.match(span.text) and claims:
-            claims[-1].cited.extend(numbers)  # "… werk. [2]" : the marker belongs to the sentence before
-            continue
-        if text:
+        text = span.text
+        lead = _LEADING_CITES.match(text)
+        if lead and claims:
+            claims[-1].cited.extend(_numbers(lead.group(0)))
+            text = text[lead.end():]
+        numbers = _numbers(text)
+        text = re.sub(r"\s+([.,;:!?])", r"\1", _CITE.sub("", text)).strip()
+        if text.strip(".!? "):
             claims.append(Claim(text, numbers))
+        elif claims:
+            claims[-1].cited.extend(numbers)
     return claims
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for group in _CITE.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
 
 
 def check(claims: list[Claim], passages: Numbered, claim_vectors: np.ndarray, threshold: float) -> list[Checked]:

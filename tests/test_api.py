@@ -194,9 +194,20 @@ def test_ask_extractive(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert ANSWER_KEYS <= set(body) and body["answer_id"]
-    assert body["language"] == "fr"
-    if not body["abstained"]:
-        assert body["citations"] and CITATION_KEYS <= set(body["citations"][0])
+    assert body["language"] == "fr" and body["abstained"] is False and body["generator"] == "extractive"
+    first = body["citations"][0]
+    assert CITATION_KEYS <= set(first) and first["doc"] == "teletravail-droits.txt"
+    assert first["text"][first["quote_start"]:first["quote_end"]] == first["quote"]
+    assert "[1]" in body["answer"]
+
+
+def test_ask_abstains_with_see_also(make_client, qa_settings, qa_index):
+    # Thresholds no passage can reach: the real pipeline must say the documents do not answer.
+    strict = dict(abstain_passage_nl=2.0, abstain_passage_fr=2.0)
+    c = make_client(service=QAService.load(qa_settings(**strict), qa_index), **strict)
+    body = c.post("/v1/ask", json={"question": NL_QUESTION, "generator": "extractive"}).json()
+    assert body["abstained"] is True and body["citations"] == [] and body["language"] == "nl"
+    assert body["see_also"] and {"doc", "chunk_id", "text"} <= set(body["see_also"][0])
 
 
 @pytest.mark.parametrize("body, words", [
@@ -218,15 +229,13 @@ def test_ask_stream(client):
         assert r.headers["content-type"].startswith("text/event-stream")
         events = parse_sse("".join(r.iter_text()))
     names = [name for name, _ in events]
-    assert names[-1] == "final" and names.count("final") == 1
-    assert set(names) <= {"draft", "final"}
-    assert names.index("final") == len(names) - 1  # drafts, if any, come first
+    assert names[0] == "draft" and names[-1] == "final"  # draft text first, then the verified answer once
+    assert set(names[:-1]) == {"draft"} and names.count("final") == 1
     drafts = "".join(json.loads(data)["text"] for name, data in events if name == "draft")
     final = json.loads(events[-1][1])
-    assert ANSWER_KEYS <= set(final) and final["language"] == "fr"
-    assert isinstance(final["citations"], list) and isinstance(final["abstained"], bool)
-    if drafts:
-        assert isinstance(drafts, str)
+    assert ANSWER_KEYS <= set(final) and final["language"] == "fr" and final["answer_id"]
+    assert final["abstained"] is False and final["citations"][0]["doc"] == "teletravail-droits.txt"
+    assert drafts.strip()
 
 
 def test_ask_generator_failure_is_a_clear_503(make_client, qa_settings, qa_index):

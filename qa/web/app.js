@@ -205,6 +205,7 @@
         return;
       }
       let final = null;
+      let failed = false;
       for await (const event of sseEvents(response)) {
         if (event.event === "draft") {
           const piece = JSON.parse(event.data).text || "";
@@ -214,6 +215,7 @@
           final = JSON.parse(event.data);
         } else if (event.event === "error") {
           const err = JSON.parse(event.data);
+          failed = true;
           setStatus(t("error") + (err.detail || ""), true);
         }
       }
@@ -222,6 +224,8 @@
       if (final) {
         renderAnswer(final, question);
         setStatus(t("done"));
+      } else if (!failed) {
+        setStatus(t("offline"), true);  // the stream ended without an answer
       }
     } catch (e) {
       if (e.name !== "AbortError") setStatus(t("offline") + " (" + e.message + ")", true);
