@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 QA     := $(VENV)/bin/qa
 CORPUS ?= ../shared/corpus
 
-.PHONY: install models index run test bench clean
+.PHONY: install models index run test browser bench clean
 
 install: $(VENV)/.installed
 
@@ -21,11 +21,16 @@ index: models
 	$(QA) ingest $(CORPUS)
 
 run: index
-	$(QA) search
+	$(QA) serve
 
-test: install
+test: install browser
 	$(QA) models fetch --with-test-models
 	$(PY) -m pytest -q
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium could not be installed: the browser tests will be skipped"
 
 bench: index
 	$(PY) bench/index_speed.py $(CORPUS)

@@ -242,5 +242,68 @@ def ask(question: str, mode: str, generator: str | None, language: str | None, k
         click.echo("\n" + "\n".join(f"  - {h.chunk.title}: {h.chunk.text[:160]}…" for h in answer.see_also))
 
 
+# ---------------------------------------------------------------- serve, feedback, keys
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (QA_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (QA_PORT, default 8000).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (QA_INDEX_DIR).")
+def serve(host: str | None, port: int | None, index_dir: Path | None) -> None:
+    """Run the HTTP API and the web page (models load once, at start-up)."""
+    from .server import serve as run_server
+
+    run_server(host, port, get_settings(), index_dir)
+
+
+@main.group()
+def feedback() -> None:
+    """Members' votes and comments on answers."""
+
+
+@feedback.command("export")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default="-")
+def feedback_export(out: Path) -> None:
+    """Write negative feedback that has a consented question to OUT (default stdout) as question-set
+    JSON lines, for evaluators to complete with doc and evidence."""
+    from .feedback import FeedbackError, FeedbackStore
+
+    store = FeedbackStore.from_settings(get_settings())
+    if not store.path.exists():
+        _fail(f"no feedback database at {store.path} (QA_DATA_DIR)")
+    try:
+        n = store.export_negative(sys.stdout if str(out) == "-" else out)
+    except FeedbackError as exc:
+        _fail(str(exc))
+    click.echo(f"{n} question(s) exported", err=True)
+
+
+@main.group()
+def keys() -> None:
+    """API keys for `qa serve` (QA_API_KEYS holds only their sha256 digests)."""
+
+
+@keys.command("hash")
+@click.argument("key", required=False)
+def keys_hash(key: str | None) -> None:
+    """Print the sha256 digest of KEY for QA_API_KEYS (asks for the key when not given)."""
+    from .auth import hash_key
+
+    if key is None:
+        key = click.prompt("API key", hide_input=True)
+    click.echo(hash_key(key))
+
+
+@keys.command("new")
+@click.option("--role", type=click.Choice(["member", "helpdesk", "admin"]), required=True)
+def keys_new(role: str) -> None:
+    """Make a random key: prints the key (for its user) and, on stderr, its QA_API_KEYS entry."""
+    from .auth import key_entry, new_key
+
+    key = new_key()
+    click.echo(key)
+    click.echo(json.dumps(key_entry(key, role)), err=True)
+
+
 if __name__ == "__main__":
     main()
