@@ -31,7 +31,7 @@ from typing import Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,7 +50,8 @@ from .embed import EmbedError
 from .feedback import FeedbackError, FeedbackStore
 from .generate import GeneratorError
 from .index import IndexUnavailable
-from .server import GenerationPool, IndexJobs, JobRunning, PoolFull, log_event
+from .metrics import Metrics, MetricsMiddleware
+from .server import GenerationPool, IndexJobs, JobRunning, PoolFull, ShuttingDown, log_event
 from .service import InputError, QAService
 
 log = logging.getLogger("qa.api")
@@ -220,8 +221,11 @@ class AppState:
     jobs: IndexJobs = field(default_factory=IndexJobs)
     load_error: str | None = None
     generator_state: str = "not loaded"
+    metrics: Metrics | None = None
 
     def __post_init__(self) -> None:
+        if self.metrics is None:
+            self.metrics = Metrics(self)
         self._recent: OrderedDict[str, dict] = OrderedDict()
         self._recent_lock = threading.Lock()
 
@@ -484,7 +488,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         try:
             yield
         finally:
-            state.pool.shutdown()
+            # uvicorn has already given requests in flight QA_SHUTDOWN_TIMEOUT_S; stop what still generates.
+            closed = await run_in_threadpool(state.pool.close, settings.shutdown_timeout_s)
+            log_event(log, "stopped", **closed)
 
     app = FastAPI(title="qa: cited answers for union members", version=__version__, lifespan=lifespan,
                   description="Questions in Dutch or French about members' rights and the union's positions on "
@@ -496,6 +502,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     limited = limiter.shared_limit(settings.rate_limit, scope="api")
     install_error_handlers(app, state)
     app.add_middleware(RequestContext, settings=settings)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees RequestContext's 413s too
 
     # ------------------------------------------------------------ callers
 
@@ -550,8 +557,15 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         if body.stream:
             return _stream_answer(request, state, question, options)
         started = time.perf_counter()
-        answer = await asyncio.wrap_future(state.pool.submit(service.ask, question, **options))
+        future = state.pool.submit(service.ask, question, on_token=state.pool.checkpoint, **options)
+        try:
+            answer = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:  # uvicorn's graceful-shutdown timeout ran out: a clean 503, not a 500
+            future.cancel()
+            raise ShuttingDown("the service is restarting and the answer was not finished; ask again "
+                               "in a moment") from None
         payload = state.remember(answer)
+        state.metrics.observe_answer(answer)
         _log_answer(request, state, question, options, payload, started, stream=False)
         return payload
 
@@ -560,7 +574,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     async def search(request: Request, body: SearchRequest, who: Caller = Depends(member), _j=Depends(json_body)):
         """The passages that best answer the question (`qa search --json`), without generating an answer."""
         service = state.ready_service()
+        started = time.perf_counter()
         hits = await run_in_threadpool(service.search, body.question, body.k)
+        state.metrics.observe_search(time.perf_counter() - started)
         return {"hits": [h.to_json() for h in hits]}
 
     # ------------------------------------------------------------ documents
@@ -732,6 +748,15 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
                 "generator": {"name": settings.generator, "state": state.generator_state},
                 "answers": {"in_flight": state.pool.in_flight, "capacity": state.pool.capacity}}
 
+    if settings.metrics_enabled:
+        @app.get("/metrics", tags=["health"], response_class=Response,
+                 responses={200: {"content": {"text/plain": {}}}})
+        def metrics():
+            """Prometheus metrics: requests by route and status, answer stage latencies, abstentions,
+            verification failures, index size and age (counts and timings only, nothing personal)."""
+            body, media_type = state.metrics.render()
+            return Response(body, media_type=media_type, headers={"Cache-Control": "no-store"})
+
     # ------------------------------------------------------------ web page
 
     @app.get("/", include_in_schema=False)
@@ -799,6 +824,7 @@ def _stream_answer(request: Request, state: AppState, question: str, options: di
     def on_token(piece: str) -> None:
         if cancelled.is_set():
             raise _StreamCancelled()
+        state.pool.checkpoint()  # the service is stopping: end the generation
         try:
             loop.call_soon_threadsafe(queue.put_nowait, piece)
         except RuntimeError:  # the event loop is gone
@@ -832,6 +858,7 @@ def _stream_answer(request: Request, state: AppState, question: str, options: di
                 yield {"event": "error", "data": json.dumps({"detail": message, "status": status}, ensure_ascii=False)}
                 return
             payload = state.remember(answer)
+            state.metrics.observe_answer(answer)
             _log_answer(request, state, question, options, payload, started, stream=True)
             yield {"event": "final", "data": json.dumps(payload, ensure_ascii=False)}
         finally:

@@ -305,5 +305,36 @@ def keys_new(role: str) -> None:
     click.echo(json.dumps(key_entry(key, role)), err=True)
 
 
+@main.command()
+@click.option("--verify", "deep", is_flag=True,
+              help="Re-hash the model files in full instead of trusting their sha256 markers (slow).")
+def doctor(deep: bool) -> None:
+    """Check models, index, generator and disk space: one line per check; exit 1 if one fails."""
+    from .doctor import doctor as run_doctor
+
+    sys.exit(run_doctor(get_settings(), echo=click.echo, deep=deep))
+
+
+@main.command("settings-doc")
+@click.option("--write", "write", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Rewrite the table between the settings markers of this README.")
+@click.option("--check", "check", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Exit 1 when this README's table differs from the settings class.")
+def settings_doc(write: Path | None, check: Path | None) -> None:
+    """Print the README's settings table (Markdown), generated from qa.config.Settings."""
+    from .settings_doc import SettingsDocError, check_readme, settings_table, update_readme
+
+    try:
+        if write:
+            click.echo(f"{write}: {'updated' if update_readme(write) else 'already up to date'}", err=True)
+        elif check:
+            if not check_readme(check):
+                _fail(f"the settings table in {check} is out of date: run `qa settings-doc --write {check}`")
+        else:
+            click.echo(settings_table())
+    except SettingsDocError as exc:
+        _fail(str(exc))
+
+
 if __name__ == "__main__":
     main()

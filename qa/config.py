@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON request body.")
     preload_generator: bool = Field(True, description="Load the configured generator's model at start-up "
                                                       "instead of on the first question.")
+    shutdown_timeout_s: float = Field(20.0, ge=0, description="On SIGTERM, seconds in-flight requests get to "
+                                      "finish before they are cancelled (uvicorn's graceful shutdown); answers "
+                                      "still generating after that are stopped within the same time again.")
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at GET /metrics (no personal data: "
+                                                    "counts and timings only).")
+
+    # Operations (qa doctor)
+    min_free_disk_mb: int = Field(1024, ge=0, description="`qa doctor` fails when the index, data or models "
+                                                          "folder has less free disk space than this (MB).")
 
 
     def min_passage_score(self, language: str) -> float:

@@ -98,11 +98,10 @@ def _check_evidence(obj: dict, folded: dict[str, str]) -> str | None:
 
 
 def is_evidence(chunk: Chunk, question: Question) -> bool:
-    """The DESIGN rule: the passage comes from the question's document and holds one of its evidence quotes."""
-    if question.unanswerable or chunk.doc != question.doc:
-        return False
-    text = fold(chunk.text)
-    return any(fold(q) in text for q in question.evidence)
+    """The DESIGN rule, tolerant of chunk boundaries: the passage comes from the question's document and
+    holds one of its evidence quotes, or the first or the second half of one (a quote cut by a chunk
+    boundary is found in two overlapping passages, each holding a half)."""
+    return holds_evidence(chunk.doc, chunk.text, question)
 
 
 def relevant_chunks(chunks: list[Chunk], question: Question) -> set[str]:

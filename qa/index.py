@@ -176,7 +176,8 @@ def write_build(root: Path, manifest: Manifest, docs: list[Document], chunks: li
     DenseIndex.build(vectors).save(tmp / "dense.faiss")
     (tmp / "lexical").mkdir()
     LexicalIndex.build([c.text for c in chunks], [c.language for c in chunks]).save(tmp / "lexical")
-    manifest.checksums = {name: _sha256(tmp / name) for name in _FILES}
+    manifest.checksums = {f.relative_to(tmp).as_posix(): _sha256(f) for f in sorted(tmp.rglob("*"))
+                          if f.is_file()}  # every file, the lexical index's too: none may be served corrupt
     _write_json_durably(tmp / "manifest.json", manifest.to_json())
     final = builds / manifest.build_id
     os.replace(tmp, final)
@@ -246,6 +247,10 @@ def load_index(root: Path, expect_model: str | None = None, verify: bool = True)
                           f"{expect_model!r} is configured (QA_EMBED_MODEL); rebuild with `qa ingest` "
                           "or configure the same embedder")
     if verify:
+        unchecked = [name for name in _FILES if name not in manifest.checksums]
+        if unchecked:
+            raise IndexUnavailable(f"the index manifest at {path} has no checksum for {', '.join(unchecked)} "
+                                   "(edited or truncated); rebuild with `qa ingest`")
         for name, digest in manifest.checksums.items():
             if not (path / name).exists() or _sha256(path / name) != digest:
                 raise IndexUnavailable(f"index file {path / name} is missing or corrupt (checksum mismatch); "

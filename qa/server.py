@@ -5,6 +5,9 @@
   API answers 503 with Retry-After instead of hanging. Search never goes through this pool.
 - `IndexJobs`: admin uploads, deletions and refreshes rebuild the index in one background thread at a time
   (`JobRunning` when one is under way), then swap the new index into the running service.
+- Graceful shutdown: uvicorn gives requests in flight QA_SHUTDOWN_TIMEOUT_S (`uvicorn_config`), then the app's
+  lifespan exit calls `GenerationPool.close`: new answers get 503, waiting ones are cancelled, generating ones
+  stop at their next token.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 import sys
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,14 +75,27 @@ class PoolFull(Exception):
     """Every worker is busy and the waiting line is full."""
 
 
+class ShuttingDown(PoolFull):
+    """The service is stopping: no new answers, and answers still generating are stopped (a 503)."""
+
+
 class GenerationPool:
+    """A bounded pool of answer workers.
+
+    Graceful shutdown (`close`): new answers are refused (`ShuttingDown`, a 503), answers still waiting for a
+    worker are cancelled, and answers being generated are asked to stop - a generation that passes
+    `checkpoint` as its `on_token` (or calls it) ends at its next token - then waited for up to a timeout.
+    """
+
     def __init__(self, workers: int, queue_size: int):
         self.workers = workers
         self.capacity = workers + queue_size
+        self.stopping = threading.Event()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qa-generate")
         self._slots = threading.BoundedSemaphore(self.capacity)
         self._count_lock = threading.Lock()
         self._in_flight = 0
+        self._futures: set[Future] = set()
 
     @property
     def in_flight(self) -> int:
@@ -87,6 +103,8 @@ class GenerationPool:
         return self._in_flight
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        if self.stopping.is_set():
+            raise ShuttingDown("the service is shutting down; try again in a moment")
         if not self._slots.acquire(blocking=False):
             raise PoolFull(f"all {self.workers} answer workers are busy and {self.capacity - self.workers} "
                            "questions are already waiting; try again shortly")
@@ -97,16 +115,41 @@ class GenerationPool:
         except BaseException:
             self._release(None)
             raise
+        with self._count_lock:
+            self._futures.add(future)
         future.add_done_callback(self._release)  # also runs when a waiting job is cancelled
         return future
 
-    def _release(self, _future: Future | None) -> None:
+    def _release(self, future: Future | None) -> None:
         with self._count_lock:
             self._in_flight -= 1
+            self._futures.discard(future)
         self._slots.release()
 
-    def shutdown(self) -> None:
+    def checkpoint(self, _piece: str = "") -> None:
+        """Use as `on_token` (or call from one): raises `ShuttingDown` once the pool is closing."""
+        if self.stopping.is_set():
+            raise ShuttingDown("the service is shutting down; the answer was stopped")
+
+    def close(self, timeout: float) -> dict[str, int]:
+        """Refuse new answers, cancel waiting ones, stop running ones and wait up to `timeout` s for them.
+
+        Returns counts: `cancelled` (never started), `finished` (ended within the timeout, normally or
+        stopped) and `abandoned` (still running after the timeout: their thread ends when the generation does).
+        """
+        self.stopping.set()
+        with self._count_lock:
+            futures = list(self._futures)
+        waiting = [f for f in futures if not f.running() and not f.done()]
         self._executor.shutdown(wait=False, cancel_futures=True)
+        cancelled = sum(1 for f in waiting if f.cancelled())
+        running = [f for f in futures if not f.cancelled()]
+        done, not_done = wait(running, timeout=max(0.0, timeout))
+        return {"cancelled": cancelled, "finished": len(done), "abandoned": len(not_done)}
+
+    def shutdown(self) -> None:
+        """Close without waiting (see `close`)."""
+        self.close(0)
 
 
 # ---------------------------------------------------------------- index jobs
@@ -241,5 +284,17 @@ def serve(host: str | None = None, port: int | None = None, settings: Settings |
                   warning="serving beyond loopback without QA_API_KEYS: anyone who can reach it may ask, and "
                           "admin and feedback routes are closed")
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, workers=1,
-                timeout_graceful_shutdown=10)
+    server = uvicorn.Server(uvicorn_config(app, settings, host, port))
+    server.run()
+    if not server.started:  # e.g. the port is taken (as uvicorn.run does)
+        sys.exit(3)
+
+
+def uvicorn_config(app: Any, settings: Settings, host: str, port: int):
+    """One process (models load once). On SIGTERM/SIGINT uvicorn stops accepting connections, gives requests
+    in flight QA_SHUTDOWN_TIMEOUT_S to finish, cancels the rest, then runs the app's lifespan exit, which
+    stops answers still generating (`GenerationPool.close`)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, workers=1,
+                          timeout_graceful_shutdown=settings.shutdown_timeout_s)

@@ -5,6 +5,7 @@ Routes and commands stay thin: they validate input, call one method here, and fo
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,13 @@ class InputError(ValueError):
 
 MODES = ("member", "helpdesk")
 GENERATORS = ("embedded", "ollama", "extractive")
+ANSWER_LANGUAGES = ("nl", "fr")
+FOREIGN_QUESTION = ("Stel je vraag in het Nederlands of het Frans: de documenten en antwoorden zijn in die talen. / "
+                    "Posez votre question en néerlandais ou en français : les documents et les réponses sont dans "
+                    "ces langues. (The question looks {language}; to get an answer anyway, set \"language\" to "
+                    "\"nl\" or \"fr\".)")
+_LANGUAGE_NAMES = {"en": "English", "de": "German"}
+_UNPAIRED_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass
@@ -50,6 +58,8 @@ class QAService:
             raise InputError("the question is empty")
         if len(question) > self.settings.max_question_chars:
             raise InputError(f"the question is longer than {self.settings.max_question_chars} characters")
+        if not question.isprintable() and _UNPAIRED_SURROGATE.search(question):
+            raise InputError("the question holds characters that are not valid text (unpaired UTF-16 surrogates)")
         return question.strip()
 
     def check_k(self, k: int | None) -> int:
@@ -86,7 +96,10 @@ class QAService:
         generator = generator or self.settings.generator
         if generator not in GENERATORS:
             raise InputError(f"generator must be one of {', '.join(GENERATORS)}")
-        return answer_question(self, question, mode=mode, language=self.question_language(question, language),
+        answer_language = self.question_language(question, language)
+        if answer_language not in ANSWER_LANGUAGES:  # English or German, unmistakably: say so in both languages
+            raise InputError(FOREIGN_QUESTION.format(language=_LANGUAGE_NAMES.get(answer_language, answer_language)))
+        return answer_question(self, question, mode=mode, language=answer_language,
                                generator=generator, k=self.check_k(k), on_token=on_token)
 
     def generator(self, name: str):

