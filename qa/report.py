@@ -1,0 +1,338 @@
+"""`qa eval --report DIR`: report.md with tables, and PNG plots (matplotlib, Agg backend: no display needed).
+
+Plots: retrieval metrics per language, per document, the recall@k curve (k = 1..10), answer metrics per
+language and the latency distribution (when answers were scored), and before/after bars when a baseline
+was given (regressed metrics in red).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .evaluate import ANSWER_METRICS, LANGS, RETRIEVAL_METRICS, AnswerRecord, RetrievalRecord
+
+SCOPES = (*LANGS, "all")
+COLOURS = {"nl": "#e07b00", "fr": "#1f5fa8", "all": "#555555"}
+RATE_METRICS = ANSWER_METRICS[:6]
+MAX_K = 10
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never a window, works without a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+# ---------------------------------------------------------------- plots
+
+
+def _grouped_bars(ax, metrics: list[str], series: dict[str, list[float | None]], colours: dict[str, str],
+                  labels: bool = True) -> None:
+    import numpy as np
+
+    x = np.arange(len(metrics))
+    width = 0.8 / max(1, len(series))
+    for i, (name, values) in enumerate(series.items()):
+        heights = [0.0 if v is None else v for v in values]
+        bars = ax.bar(x + (i - (len(series) - 1) / 2) * width, heights, width, label=name,
+                      color=colours.get(name))
+        if labels:
+            for bar, v in zip(bars, values):
+                ax.annotate("n/a" if v is None else f"{v:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                            ha="center", va="bottom", fontsize=7, xytext=(0, 1), textcoords="offset points")
+    ax.set_xticks(x, metrics)
+    ax.set_ylim(0, 1.1)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+
+
+def plot_retrieval_by_language(retrieval: dict, path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    series = {f"{s} (n={retrieval[s]['questions']})": [retrieval[s][m] for m in RETRIEVAL_METRICS]
+              for s in SCOPES if s in retrieval}
+    colours = {f"{s} (n={retrieval[s]['questions']})": COLOURS[s] for s in SCOPES if s in retrieval}
+    _grouped_bars(ax, list(RETRIEVAL_METRICS), series, colours)
+    ax.set_title("Retrieval per language")
+    ax.set_ylabel("score")
+    ax.legend(loc="upper left", fontsize=8, ncols=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_retrieval_by_document(retrieval: dict, path: Path) -> Path:
+    import numpy as np
+
+    plt = _pyplot()
+    docs = list(retrieval.get("by_doc", {}))
+    metrics = ("recall@1", "recall@5", "recall@10", "mrr")
+    colours = dict(zip(metrics, ("#9ecae1", "#3182bd", "#08519c", "#e6550d")))
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.75 * max(1, len(docs))))
+    y = np.arange(len(docs))
+    height = 0.8 / len(metrics)
+    for i, m in enumerate(metrics):
+        values = [retrieval["by_doc"][d][m] for d in docs]
+        bars = ax.barh(y + (i - (len(metrics) - 1) / 2) * height, values, height, label=m, color=colours[m])
+        for bar, v in zip(bars, values):
+            ax.annotate(f"{v:.2f}", (bar.get_width(), bar.get_y() + bar.get_height() / 2), va="center",
+                        fontsize=6.5, xytext=(2, 0), textcoords="offset points")
+    ax.set_yticks(y, [f"{_short(d)} (n={retrieval['by_doc'][d]['questions']})" for d in docs], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.12)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.set_title("Retrieval per document")
+    ax.legend(loc="lower right", fontsize=7, ncols=len(metrics), bbox_to_anchor=(1, 1.0), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _short(name: str, width: int = 42) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def recall_curve(ranks: list[int | None], max_k: int = MAX_K) -> list[float]:
+    """Share of questions with an evidence passage within the top k, for k = 1..max_k."""
+    if not ranks:
+        return []
+    return [sum(r is not None and r <= k for r in ranks) / len(ranks) for k in range(1, max_k + 1)]
+
+
+def plot_recall_curve(records: list[RetrievalRecord], path: Path,
+                      baseline_ranks: dict[str, dict[str, int | None]] | None = None) -> Path:
+    """`baseline_ranks`: scope -> {question id: rank} of the baseline, drawn dashed."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ks = list(range(1, MAX_K + 1))
+    for scope in SCOPES:
+        ranks = [r.rank for r in records if scope == "all" or r.lang == scope]
+        if not ranks:
+            continue
+        ax.plot(ks, recall_curve(ranks), marker="o", color=COLOURS[scope], label=f"{scope} (n={len(ranks)})")
+        if baseline_ranks and baseline_ranks.get(scope):
+            ax.plot(ks, recall_curve(list(baseline_ranks[scope].values())), linestyle="--", color=COLOURS[scope],
+                    alpha=0.6, label=f"{scope}, baseline")
+    ax.set_xticks(ks)
+    ax.set_xlabel("k (passages retrieved)")
+    ax.set_ylabel("recall@k")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.set_title("Recall@k: share of questions with an evidence passage in the top k")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_answers_by_language(answers: dict, path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    names = {s: f"{s} (n={answers[s]['questions']})" for s in SCOPES if s in answers}
+    series = {names[s]: [answers[s][m] for m in RATE_METRICS] for s in names}
+    _grouped_bars(ax, [m.replace("_", "\n") for m in RATE_METRICS], series,
+                  {names[s]: COLOURS[s] for s in names})
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_title("Answers per language (false_abstain: lower is better)")
+    ax.set_ylabel("share")
+    ax.legend(loc="upper left", fontsize=8, ncols=3, bbox_to_anchor=(0, 1.0))
+    ax.set_ylim(0, 1.2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_latency(records: list[AnswerRecord], path: Path) -> Path:
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    all_ms = [r.ms for r in records]
+    top = max(all_ms) if all_ms else 1.0
+    bins = np.linspace(0, top * 1.02 + 1e-9, 30)
+    for lang in LANGS:
+        ms = [r.ms for r in records if r.lang == lang]
+        if ms:
+            ax.hist(ms, bins=bins, alpha=0.6, color=COLOURS[lang], label=f"{lang} (n={len(ms)})")
+    for q, style in ((50, "-"), (95, "--")):
+        if all_ms:
+            v = float(np.percentile(all_ms, q))
+            ax.axvline(v, color="black", linestyle=style, linewidth=1)
+            ax.annotate(f"p{q} {v:.0f} ms", (v, 1), xycoords=("data", "axes fraction"), rotation=90,
+                        va="top", ha="right", fontsize=8, xytext=(-2, -4), textcoords="offset points")
+    ax.set_xlabel("answer time (ms)")
+    ax.set_ylabel("questions")
+    ax.set_title("Answer latency")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_comparison(baseline_scores: dict, scores: dict, comparison, path: Path) -> Path:
+    """Before/after bars per scope for every compared rate; a regressed metric's "after" bar is red."""
+    import numpy as np
+
+    plt = _pyplot()
+    sections = [s for s in ("retrieval", "answers") if s in comparison.compared]
+    metrics = {"retrieval": list(RETRIEVAL_METRICS), "answers": list(RATE_METRICS)}
+    regressed = {(c.section, c.metric, c.scope) for c in comparison.regressions}
+    scopes = [s for s in SCOPES if any(s in scores[sec] and s in baseline_scores[sec] for sec in sections)]
+    fig, axes = plt.subplots(len(sections), len(scopes), figsize=(4.6 * len(scopes), 3.6 * len(sections)),
+                             squeeze=False)
+    for row, section in enumerate(sections):
+        for col, scope in enumerate(scopes):
+            ax = axes[row][col]
+            b, a = baseline_scores[section].get(scope), scores[section].get(scope)
+            if not a or not b:
+                ax.set_visible(False)
+                continue
+            ms = metrics[section]
+            x = np.arange(len(ms))
+            before = [b.get(m) or 0.0 for m in ms]
+            after = [a.get(m) or 0.0 for m in ms]
+            ax.bar(x - 0.2, before, 0.4, color="#bbbbbb", label="baseline")
+            colours = ["#d62728" if (section, m, scope) in regressed else "#2ca02c" for m in ms]
+            ax.bar(x + 0.2, after, 0.4, color=colours, label="this run")
+            ax.set_xticks(x, [m.replace("_", "\n") for m in ms], fontsize=6.5,
+                          rotation=0 if section == "retrieval" else 0)
+            ax.set_ylim(0, 1.1)
+            ax.grid(axis="y", alpha=0.3)
+            ax.set_axisbelow(True)
+            ax.set_title(f"{section} [{scope}]", fontsize=10)
+            if row == 0 and col == 0:
+                from matplotlib.patches import Patch
+
+                ax.legend(handles=[Patch(color="#bbbbbb", label="baseline"),
+                                   Patch(color="#2ca02c", label="this run"),
+                                   Patch(color="#d62728", label="this run, regressed")], fontsize=7,
+                          loc="upper left", ncols=3)
+    fig.suptitle("Before (baseline) / after (this run)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------- report.md
+
+
+def _fmt(v) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def write_report(folder: Path, *, scores: dict, config: dict, retrieval_records: list[RetrievalRecord],
+                 answer_records: list[AnswerRecord] | None = None, details: list[dict] | None = None,
+                 comparison=None, baseline: dict | None = None, details_file: Path | None = None,
+                 command: str = "") -> Path:
+    """Write report.md and its plots into `folder`; returns the path of report.md."""
+    folder.mkdir(parents=True, exist_ok=True)
+    r = scores["retrieval"]
+    out = ["# Regression benchmark report", ""]
+    idx = config["index"]
+    out += [f"- index: `{idx['embed_model']}` ({idx['embed_dim']} dims), {idx['chunk_count']} chunks, "
+            f"build `{idx['build_id']}`, chunking {idx['chunking'].get('size')}/{idx['chunking'].get('overlap')}",
+            f"- retrieval: {config['retrieval']}",
+            f"- generator: {config['generator'] or '(answers not scored)'}"
+            + (f", mode {config['mode']}" if config["generator"] else ""),
+            f"- questions: `{config['questions']['file']}` ({config['questions']['count']})"]
+    if command:
+        out.append(f"- command: `{command}`")
+    out.append("")
+
+    if comparison is not None:
+        out += ["## Baseline comparison", "",
+                f"Baseline `{comparison.baseline}`"
+                + (f" (saved {baseline.get('created_at')})" if baseline else "") + ": "
+                + ("**passed**" if comparison.passed else f"**FAILED** ({len(comparison.regressions)} regression(s))")
+                + ("" if comparison.like_for_like else " — **not like for like**, see the warnings"), ""]
+        out += [f"- ⚠ {w}" for w in comparison.warnings]
+        if comparison.warnings:
+            out.append("")
+        if comparison.regressions:
+            out += ["| metric | scope | baseline | this run | tolerance | flipped pass → fail |", "|---|---|---|---|---|---|"]
+            for c in comparison.regressions:
+                out.append(f"| {c.section} {c.metric} | {c.scope} | {_fmt(c.before)} | {_fmt(c.after)} | "
+                           f"{c.tolerance:g} | {', '.join(c.flipped) or '–'} |")
+            out.append("")
+        if comparison.improvements:
+            out.append("Improved beyond tolerance: " + ", ".join(
+                f"{c.section} {c.metric} [{c.scope}] {_fmt(c.before)} → {_fmt(c.after)}" for c in comparison.improvements))
+            out.append("")
+        if baseline is not None and comparison.compared:
+            plot_comparison(baseline["scores"], scores, comparison, folder / "baseline_comparison.png")
+            out += ["![before/after](baseline_comparison.png)", ""]
+
+    out += ["## Retrieval", "",
+            "A question is found at rank r when the r-th passage comes from its document and holds one of its "
+            "evidence quotes (or half of one).", ""]
+    out.append(_table(["scope", *RETRIEVAL_METRICS, "n"],
+                      [[s, *(_fmt(r[s][m]) for m in RETRIEVAL_METRICS), str(r[s]["questions"])]
+                       for s in SCOPES if s in r]))
+    out.append("")
+    plot_retrieval_by_language(r, folder / "retrieval_by_language.png")
+    baseline_ranks = None
+    if baseline is not None:
+        bq = baseline["questions"]
+        baseline_ranks = {s: {qid: o["rank"] for qid, o in bq.items() if "rank" in o and (s == "all" or o["lang"] == s)}
+                          for s in SCOPES}
+    plot_recall_curve(retrieval_records, folder / "recall_at_k.png", baseline_ranks)
+    out += ["![retrieval per language](retrieval_by_language.png)", "", "![recall@k](recall_at_k.png)", ""]
+    if r.get("by_doc"):
+        out += ["### Per document", ""]
+        out.append(_table(["document", *RETRIEVAL_METRICS, "n"],
+                          [[f"`{d}`", *(_fmt(v[m]) for m in RETRIEVAL_METRICS), str(v["questions"])]
+                           for d, v in r["by_doc"].items()]))
+        plot_retrieval_by_document(r, folder / "retrieval_by_document.png")
+        out += ["", "![retrieval per document](retrieval_by_document.png)", ""]
+    if r.get("unreachable"):
+        out += [f"Evidence split across chunks (no passage can count as found): {', '.join(r['unreachable'])}", ""]
+
+    if "answers" in scores:
+        a = scores["answers"]
+        out += ["## Answers", ""]
+        out.append(_table(["scope", *RATE_METRICS, "p50 ms", "p95 ms", "n"],
+                          [[s, *(_fmt(a[s][m]) for m in RATE_METRICS), f"{a[s]['p50_ms']:.0f}",
+                            f"{a[s]['p95_ms']:.0f}", str(a[s]["questions"])] for s in SCOPES if s in a]))
+        out.append("")
+        if "judge" in scores:
+            j = scores["judge"]
+            out += ["LLM judge (not deterministic, not gated): faithfulness "
+                    + ", ".join(f"{s} {_fmt(j[s]['faithfulness'])} ({j[s]['judged']} judged)" for s in SCOPES if s in j), ""]
+        plot_answers_by_language(a, folder / "answers_by_language.png")
+        out += ["![answers per language](answers_by_language.png)", ""]
+        if answer_records:
+            plot_latency(answer_records, folder / "latency.png")
+            out += ["![latency](latency.png)", ""]
+
+    if details is not None:
+        failing = [d for d in details if not d["passed"]]
+        out += ["## Questions that failed a check", ""]
+        if details_file is not None:
+            out += [f"Every question's detail (retrieved passages, citations, answer): `{details_file}`", ""]
+        if failing:
+            out.append(_table(["id", "lang", "failed", "flipped vs baseline"],
+                              [[d["id"], d["lang"], "; ".join(d["failed"]).replace("|", "/"),
+                                ", ".join(d.get("flipped", [])) or "–"] for d in failing]))
+        else:
+            out.append("None.")
+        out.append("")
+    path = folder / "report.md"
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path
