@@ -7,6 +7,7 @@ Prints recall@5 / MRR per language for each fusion variant, the table behind eva
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from qa.config import Settings
 from qa.embed import load_embedder
 from qa.evaluate import evaluate_retrieval, load_questions
 from qa.index import load_index
+from qa.lexical import LexicalIndex
 from qa.retrieve import RetrievalSettings, Retriever
 
 VARIANTS = {
@@ -50,12 +52,16 @@ def main() -> None:
     index = load_index(args.index)
     embedder = CachedQueries(load_embedder(index.manifest.embed_model, settings.models_dir))
     questions = load_questions(args.questions)
+    unstemmed = dataclasses.replace(index, lexical=LexicalIndex.build(
+        [c.text for c in index.chunks], [c.language for c in index.chunks], stem=False))
+    runs = [(name, index, variant) for name, variant in VARIANTS.items()]
+    runs.insert(1, ("lexical, BM25 without stemming", unstemmed, RetrievalSettings(fusion="lexical")))
     rows = {}
-    for name, variant in VARIANTS.items():
-        r = evaluate_retrieval(questions, Retriever(index, embedder, variant))
+    for name, idx, variant in runs:
+        r = evaluate_retrieval(questions, Retriever(idx, embedder, variant))
         rows[name] = {lang: {m: r[lang][m] for m in ("recall@1", "recall@5", "recall@10", "mrr")}
                       for lang in ("nl", "fr", "all")}
-        print(f"{name:36} nl r@5 {rows[name]['nl']['recall@5']:.3f}  fr r@5 {rows[name]['fr']['recall@5']:.3f}  "
+        print(f"{name:52} nl r@5 {rows[name]['nl']['recall@5']:.3f}  fr r@5 {rows[name]['fr']['recall@5']:.3f}  "
               f"mrr {rows[name]['all']['mrr']:.3f}", flush=True)
     print(json.dumps({"embed_model": index.manifest.embed_model, "chunking": index.manifest.chunking,
                       "variants": rows}, indent=1))

@@ -56,8 +56,8 @@ class Settings(BaseSettings):
     min_translation_similarity: float = Field(0.6, description="A translation needs this similarity to its source.")
     abstain_passage_nl: float = Field(0.33, description="Abstain on a Dutch question when no passage scores this.")
     abstain_passage_fr: float = Field(0.37, description="Abstain on a French question when no passage scores this.")
-    abstain_sentence_nl: float = Field(0.44, description="Abstain on a Dutch question when no sentence scores this.")
-    abstain_sentence_fr: float = Field(0.36, description="Abstain on a French question when no sentence scores this.")
+    abstain_sentence_nl: float = Field(0.80, description="Abstain on a Dutch question when no sentence scores this.")
+    abstain_sentence_fr: float = Field(0.79, description="Abstain on a French question when no sentence scores this.")
 
     # Service
     max_question_chars: int = Field(2000, description="Longest question accepted.")

@@ -29,34 +29,37 @@ def _stopwords(language: str) -> frozenset[str]:
     return frozenset(_STOPWORDS.get(language, sw.STOPWORDS_DUTCH))
 
 
-def tokenize(text: str, language: str) -> list[str]:
+def tokenize(text: str, language: str, stem: bool = True) -> list[str]:
     """Lower-cased word tokens without stop words, stemmed for `language` (unknown languages: Dutch rules)."""
     stop = _stopwords(language)
     words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    if not stem:
+        return words
     with _stem_lock:
         return _stemmer(language).stemWords(words)
 
 
 class LexicalIndex:
-    def __init__(self, bm25: bm25s.BM25, size: int):
+    def __init__(self, bm25: bm25s.BM25, size: int, stem: bool = True):
         self._bm25 = bm25
         self.size = size
+        self.stem = stem  # False only to measure what stemming brings (bench/retrieval_variants.py)
 
     @classmethod
-    def build(cls, texts: list[str], languages: list[str]) -> "LexicalIndex":
-        tokens = [tokenize(t, lang) or [""] for t, lang in zip(texts, languages)]
+    def build(cls, texts: list[str], languages: list[str], stem: bool = True) -> "LexicalIndex":
+        tokens = [tokenize(t, lang, stem) or [""] for t, lang in zip(texts, languages)]
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
-        return cls(bm25, len(texts))
+        return cls(bm25, len(texts), stem)
 
     def save(self, folder: Path) -> None:
         self._bm25.save(str(folder), show_progress=False)
-        (folder / "size.json").write_text(json.dumps({"size": self.size}))
+        (folder / "size.json").write_text(json.dumps({"size": self.size, "stem": self.stem}))
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
-        size = json.loads((folder / "size.json").read_text())["size"]
-        return cls(bm25s.BM25.load(str(folder), show_progress=False), size)
+        meta = json.loads((folder / "size.json").read_text())
+        return cls(bm25s.BM25.load(str(folder), show_progress=False), meta["size"], meta.get("stem", True))
 
     def knows(self, stem: str) -> bool:
         """Whether any passage contains this (stemmed) token."""
@@ -64,7 +67,7 @@ class LexicalIndex:
 
     def scores(self, question: str, language: str) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no query term is known)."""
-        tokens = [t for t in tokenize(question, language) if t in self._bm25.vocab_dict]
+        tokens = [t for t in tokenize(question, language, self.stem) if t in self._bm25.vocab_dict]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)

@@ -64,7 +64,7 @@ def _bad_files(corpus: Path, outside: Path) -> dict[str, str | None]:
     return {
         "kapot.pdf": "corrupt PDF", "half.pdf": "corrupt PDF", "geheim.pdf": "encrypted PDF: needs a password",
         "scan.pdf": "no text (scanned?)", "leeg.txt": "empty", "spaties.md": "empty", "foto.txt": "binary content",
-        "pagina.html": "", "rapport.docx": "corrupt DOCX", "enorm.txt": "too large (50 MB, limit 50 MB)",
+        "pagina.html": "binary content", "rapport.docx": "corrupt DOCX", "enorm.txt": "too large (50 MB, limit 50 MB)",
         "ongeldig.txt": "not valid UTF-8 or Windows-1252 text", "stuurtekens.txt": "binary content",
         "tabel.xlsx": "unsupported type .xlsx", "link-naar-buiten.txt": "symlink points outside the folder",
         "map-naar-buiten": "symlink points outside the folder", "dode-link.txt": "broken symlink",
