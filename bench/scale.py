@@ -191,8 +191,8 @@ def ivf_lists(n: int) -> int:
         return int(min(65536, max(64, 2 ** round(math.log2(4 * math.sqrt(n))))))
 
 
-SWEEP = {"flat": [None], "hnsw": [32, 64, 128, 256], "ivf": [8, 16, 32, 64, 128],
-         "ivfpq": [16, 32, 64, 128], "ivfsq8": [16, 32, 64, 128], "auto": [None]}
+SWEEP = {"flat": [None], "hnsw": [32, 64, 128, 256], "ivf": [8, 16, 32, 64, 128, 256],
+         "ivfpq": [16, 32, 64, 128], "ivfsq8": [16, 32, 64, 128, 256], "auto": [None]}
 
 
 def run_dense(kind: str, n: int, uniform: bool) -> list[dict]:

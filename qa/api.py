@@ -51,7 +51,7 @@ from .feedback import FeedbackError, FeedbackStore
 from .generate import GeneratorError
 from .index import IndexUnavailable
 from .metrics import Metrics, MetricsMiddleware
-from .server import GenerationPool, IndexJobs, JobRunning, PoolFull, ShuttingDown, log_event
+from .server import AnswerTimeout, GenerationPool, IndexJobs, JobRunning, PoolFull, ShuttingDown, log_event
 from .service import InputError, QAService
 
 log = logging.getLogger("qa.api")
@@ -557,9 +557,21 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         if body.stream:
             return _stream_answer(request, state, question, options)
         started = time.perf_counter()
-        future = state.pool.submit(service.ask, question, on_token=state.pool.checkpoint, **options)
+        deadline = time.monotonic() + settings.answer_timeout_s
+        too_slow = (f"the answer took longer than {settings.answer_timeout_s:g} s (all answer workers are busy or "
+                    "slow); try again shortly")
+
+        def checkpoint(piece: str = "") -> None:  # between tokens: stop on shutdown or past the deadline
+            state.pool.checkpoint(piece)
+            if time.monotonic() > deadline:
+                raise AnswerTimeout(too_slow)
+
+        future = state.pool.submit(service.ask, question, on_token=checkpoint, **options)
         try:
-            answer = await asyncio.wrap_future(future)
+            answer = await asyncio.wait_for(asyncio.wrap_future(future), settings.answer_timeout_s)
+        except asyncio.TimeoutError:  # waiting: never starts; generating: stops at its next token
+            future.cancel()
+            raise AnswerTimeout(too_slow) from None
         except asyncio.CancelledError:  # uvicorn's graceful-shutdown timeout ran out: a clean 503, not a 500
             future.cancel()
             raise ShuttingDown("the service is restarting and the answer was not finished; ask again "

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON request body.")
     preload_generator: bool = Field(True, description="Load the configured generator's model at start-up "
                                                       "instead of on the first question.")
+    answer_timeout_s: float = Field(120.0, gt=0, description="Longest an answer may take, waiting for a worker "
+                                    "included; past it the caller gets 503 with Retry-After and the generation "
+                                    "stops at its next token, freeing the worker.")
     shutdown_timeout_s: float = Field(20.0, ge=0, description="On SIGTERM, seconds in-flight requests get to "
                                       "finish before they are cancelled (uvicorn's graceful shutdown); answers "
                                       "still generating after that are stopped within the same time again.")

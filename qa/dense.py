@@ -21,7 +21,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-FLAT_MAX_ROWS = 150_000  # below: exact flat search; from here: IVF
+FLAT_MAX_ROWS = 50_000  # below: exact flat search; from here: IVF
 IVF_MIN_LISTS, IVF_MAX_LISTS = 256, 16_384
 IVF_TRAIN_PER_LIST = 40  # k-means training points per list (FAISS warns below 39)
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 64, 128

@@ -49,6 +49,10 @@ def _grouped_bars(ax, metrics: list[str], series: dict[str, list[float | None]],
     ax.set_axisbelow(True)
 
 
+def _legend_below(ax, ncols: int, **kwargs) -> None:
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=ncols, fontsize=8, frameon=False, **kwargs)
+
+
 def plot_retrieval_by_language(retrieval: dict, path: Path) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 4.2))
@@ -58,7 +62,7 @@ def plot_retrieval_by_language(retrieval: dict, path: Path) -> Path:
     _grouped_bars(ax, list(RETRIEVAL_METRICS), series, colours)
     ax.set_title("Retrieval per language")
     ax.set_ylabel("score")
-    ax.legend(loc="upper left", fontsize=8, ncols=3)
+    _legend_below(ax, 3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -87,11 +91,16 @@ def plot_retrieval_by_document(retrieval: dict, path: Path) -> Path:
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     ax.set_title("Retrieval per document")
-    ax.legend(loc="lower right", fontsize=7, ncols=len(metrics), bbox_to_anchor=(1, 1.0), frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04 - 0.5 / (1.2 + 0.75 * max(1, len(docs)))),
+              ncols=len(metrics), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _label(metric: str) -> str:
+    return metric.replace("_", "\n") + (" ↓" if metric == "false_abstain" else "")
 
 
 def _short(name: str, width: int = 42) -> str:
@@ -107,29 +116,40 @@ def recall_curve(ranks: list[int | None], max_k: int = MAX_K) -> list[float]:
 
 def plot_recall_curve(records: list[RetrievalRecord], path: Path,
                       baseline_ranks: dict[str, dict[str, int | None]] | None = None) -> Path:
-    """`baseline_ranks`: scope -> {question id: rank} of the baseline, drawn dashed."""
+    """`baseline_ranks`: scope -> {question id: rank} of the baseline; then one panel per scope, the baseline
+    dashed next to this run."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
     ks = list(range(1, MAX_K + 1))
-    for scope in SCOPES:
-        ranks = [r.rank for r in records if scope == "all" or r.lang == scope]
-        if not ranks:
-            continue
-        ax.plot(ks, recall_curve(ranks), marker="o", color=COLOURS[scope], label=f"{scope} (n={len(ranks)})")
-        if baseline_ranks and baseline_ranks.get(scope):
-            ax.plot(ks, recall_curve(list(baseline_ranks[scope].values())), linestyle="--", color=COLOURS[scope],
-                    alpha=0.6, label=f"{scope}, baseline")
-    ax.set_xticks(ks)
-    ax.set_xlabel("k (passages retrieved)")
-    ax.set_ylabel("recall@k")
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.set_title("Recall@k: share of questions with an evidence passage in the top k")
-    ax.legend(fontsize=8, loc="lower right")
+    scopes = [s for s in SCOPES if any(scope_has(r, s) for r in records)]
+    panels = scopes if baseline_ranks else ["together"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 if len(panels) == 1 else 4.4 * len(panels), 4.2),
+                             squeeze=False, sharey=True)
+    for ax, panel in zip(axes[0], panels):
+        for scope in scopes if panel == "together" else [panel]:
+            ranks = [r.rank for r in records if scope_has(r, scope)]
+            ax.plot(ks, recall_curve(ranks), marker="o", color=COLOURS[scope],
+                    label=f"{scope} (n={len(ranks)})" + (", this run" if baseline_ranks else ""))
+            if baseline_ranks and baseline_ranks.get(scope):
+                before = list(baseline_ranks[scope].values())
+                ax.plot(ks, recall_curve(before), linestyle="--", marker="x", color="#999999",
+                        label=f"{scope} (n={len(before)}), baseline")
+        ax.set_xticks(ks)
+        ax.set_xlabel("k (passages retrieved)")
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+        if panel != "together":
+            ax.set_title(panel, fontsize=10)
+    axes[0][0].set_ylabel("recall@k")
+    fig.suptitle("Recall@k: share of questions with an evidence passage in the top k", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def scope_has(record, scope: str) -> bool:
+    return scope == "all" or record.lang == scope
 
 
 def plot_answers_by_language(answers: dict, path: Path) -> Path:
@@ -137,13 +157,12 @@ def plot_answers_by_language(answers: dict, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(10, 4.2))
     names = {s: f"{s} (n={answers[s]['questions']})" for s in SCOPES if s in answers}
     series = {names[s]: [answers[s][m] for m in RATE_METRICS] for s in names}
-    _grouped_bars(ax, [m.replace("_", "\n") for m in RATE_METRICS], series,
+    _grouped_bars(ax, [_label(m) for m in RATE_METRICS], series,
                   {names[s]: COLOURS[s] for s in names})
     ax.tick_params(axis="x", labelsize=8)
-    ax.set_title("Answers per language (false_abstain: lower is better)")
+    ax.set_title("Answers per language (false abstain: lower is better)")
     ax.set_ylabel("share")
-    ax.legend(loc="upper left", fontsize=8, ncols=3, bbox_to_anchor=(0, 1.0))
-    ax.set_ylim(0, 1.2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -158,10 +177,14 @@ def plot_latency(records: list[AnswerRecord], path: Path) -> Path:
     all_ms = [r.ms for r in records]
     top = max(all_ms) if all_ms else 1.0
     bins = np.linspace(0, top * 1.02 + 1e-9, 30)
-    for lang in LANGS:
-        ms = [r.ms for r in records if r.lang == lang]
-        if ms:
-            ax.hist(ms, bins=bins, alpha=0.6, color=COLOURS[lang], label=f"{lang} (n={len(ms)})")
+    langs = [lang for lang in LANGS if any(r.lang == lang for r in records)]
+    if langs:
+        ax.hist([[r.ms for r in records if r.lang == lang] for lang in langs], bins=bins, stacked=True,
+                color=[COLOURS[lang] for lang in langs],
+                label=[f"{lang} (n={sum(r.lang == lang for r in records)})" for lang in langs])
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     for q, style in ((50, "-"), (95, "--")):
         if all_ms:
             v = float(np.percentile(all_ms, q))
@@ -170,7 +193,7 @@ def plot_latency(records: list[AnswerRecord], path: Path) -> Path:
                         va="top", ha="right", fontsize=8, xytext=(-2, -4), textcoords="offset points")
     ax.set_xlabel("answer time (ms)")
     ax.set_ylabel("questions")
-    ax.set_title("Answer latency")
+    ax.set_title("Answer latency (stacked by language)")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
@@ -199,26 +222,28 @@ def plot_comparison(baseline_scores: dict, scores: dict, comparison, path: Path)
                 continue
             ms = metrics[section]
             x = np.arange(len(ms))
-            before = [b.get(m) or 0.0 for m in ms]
-            after = [a.get(m) or 0.0 for m in ms]
-            ax.bar(x - 0.2, before, 0.4, color="#bbbbbb", label="baseline")
             colours = ["#d62728" if (section, m, scope) in regressed else "#2ca02c" for m in ms]
-            ax.bar(x + 0.2, after, 0.4, color=colours, label="this run")
-            ax.set_xticks(x, [m.replace("_", "\n") for m in ms], fontsize=6.5,
-                          rotation=0 if section == "retrieval" else 0)
-            ax.set_ylim(0, 1.1)
+            for offset, values, colour in ((-0.2, [b.get(m) for m in ms], "#bbbbbb"),
+                                           (0.2, [a.get(m) for m in ms], colours)):
+                bars = ax.bar(x + offset, [v or 0.0 for v in values], 0.4, color=colour)
+                for bar, v, m in zip(bars, values, ms):
+                    red = offset > 0 and (section, m, scope) in regressed
+                    ax.annotate("n/a" if v is None else f"{v:.2f}",
+                                (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                                va="bottom", fontsize=5.5, xytext=(0, 1), textcoords="offset points",
+                                color="#d62728" if red else "black", weight="bold" if red else "normal")
+            ax.set_xticks(x, [_label(m) for m in ms], fontsize=6.5)
+            ax.set_ylim(0, 1.18)
             ax.grid(axis="y", alpha=0.3)
             ax.set_axisbelow(True)
             ax.set_title(f"{section} [{scope}]", fontsize=10)
-            if row == 0 and col == 0:
-                from matplotlib.patches import Patch
+    from matplotlib.patches import Patch
 
-                ax.legend(handles=[Patch(color="#bbbbbb", label="baseline"),
-                                   Patch(color="#2ca02c", label="this run"),
-                                   Patch(color="#d62728", label="this run, regressed")], fontsize=7,
-                          loc="upper left", ncols=3)
-    fig.suptitle("Before (baseline) / after (this run)")
-    fig.tight_layout()
+    fig.suptitle("Before (baseline) / after (this run); ↓ lower is better")
+    fig.legend(handles=[Patch(color="#bbbbbb", label="baseline"), Patch(color="#2ca02c", label="this run"),
+                        Patch(color="#d62728", label="this run, regressed beyond tolerance")],
+               loc="upper center", bbox_to_anchor=(0.5, 0.955), ncols=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

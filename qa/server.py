@@ -75,6 +75,10 @@ class PoolFull(Exception):
     """Every worker is busy and the waiting line is full."""
 
 
+class AnswerTimeout(PoolFull):
+    """An answer ran past QA_ANSWER_TIMEOUT_S (waiting included): stopped, a 503 with Retry-After."""
+
+
 class ShuttingDown(PoolFull):
     """The service is stopping: no new answers, and answers still generating are stopped (a 503)."""
 

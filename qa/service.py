@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -40,16 +40,15 @@ class QAService:
     index_dir: Path
     embedder: Embedder
     retriever: Retriever
+    _swap_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _generators: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, settings: Settings, index_dir: Path | None = None) -> "QAService":
         index_dir = index_dir or settings.index_dir
         index = load_index(index_dir, expect_model=settings.embed_model)
         embedder = load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size)
-        service = cls(settings, index_dir, embedder, Retriever(index, embedder))
-        service._swap_lock = threading.Lock()
-        service._generators = {}
-        return service
+        return cls(settings, index_dir, embedder, Retriever(index, embedder))
 
     # ------------------------------------------------------------ input checks
 

@@ -30,6 +30,13 @@ from qa.index import IndexUnavailable, load_index
 from qa.service import QAService
 from tests.conftest import make_settings
 
+try:
+    from tests.ollama_server import OllamaServer
+    from tests.ollama_server import _Handler as _OllamaHandler
+except ImportError:  # tests/ is not a package: pytest put it on sys.path
+    from ollama_server import OllamaServer
+    from ollama_server import _Handler as _OllamaHandler
+
 ADMIN = "admin-key-faults-0123456789"
 NL_QUESTION = "Mag mijn baas mij 's avonds nog mailen?"
 ANSWER = {"answer": "Ja [1].", "language": "nl", "abstained": False, "mode": "member", "generator": "extractive",
@@ -230,6 +237,64 @@ def test_reindex_under_a_steady_stream_of_searches_loses_no_request(qa_writable)
     assert not any(h["doc"] == "pauzes.txt" for h in found)  # the last build no longer has it
     assert not failures, failures[:3]
     assert len(statuses) > 30 and set(statuses) == {200}
+
+
+# ---------------------------------------------------------------- a slow model
+
+
+class _SlowHandler(_OllamaHandler):
+    """A model that keeps streaming one short piece every 0.2 s (a stalled or overloaded generator)."""
+
+    def _stream_chat(self, model, body):
+        self.server.owner.reply = ["Telewerk"] + [" en"] * 150
+        self.server.owner.chat_started.set()
+        real = self._chunk
+
+        def slow_chunk(obj):
+            time.sleep(0.2)
+            real(obj)
+        self._chunk = slow_chunk
+        try:
+            super()._stream_chat(model, body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def test_an_answer_past_its_deadline_is_a_503_and_frees_the_worker(qa_service, tmp_path):
+    """No request hangs: an answer still generating at QA_ANSWER_TIMEOUT_S is refused with Retry-After and stopped
+    at its next token; one still waiting for the worker is cancelled (or, if the worker took it up in the same
+    instant, stopped at its first token). Either way the pool is free again at once."""
+    with OllamaServer(models={"qwen2.5:7b-instruct"}) as srv:
+        srv._httpd.RequestHandlerClass = _SlowHandler
+        srv.chat_started = threading.Event()
+        settings = make_settings(index_dir=qa_service.index_dir, data_dir=tmp_path / "data", ollama_url=srv.url,
+                                 generation_workers=1, generation_queue=1, answer_timeout_s=2.0, retry_after_s=3,
+                                 rate_limit="100000/minute")
+        app = create_app(settings, QAService.load(settings, qa_service.index_dir))
+        with live_server(app) as url:
+            results: dict[str, tuple[int, float, str | None]] = {}
+
+            def ask(name: str) -> None:
+                started = time.monotonic()
+                r = httpx.post(f"{url}/v1/ask", json={"question": NL_QUESTION, "generator": "ollama"}, timeout=60)
+                results[name] = (r.status_code, time.monotonic() - started, r.headers.get("Retry-After"))
+
+            first = threading.Thread(target=ask, args=("running",))
+            first.start()
+            assert srv.chat_started.wait(30), "the first answer never reached the model"
+            second = threading.Thread(target=ask, args=("waiting",))
+            second.start()
+            first.join(30)
+            second.join(30)
+            for name, (status, seconds, retry_after) in results.items():
+                assert status == 503 and retry_after == "3", (name, status)
+                assert seconds < 2.0 + 3.0, (name, seconds)  # the deadline, plus the machine's slack
+            deadline = time.monotonic() + 5
+            while httpx.get(f"{url}/readyz").json()["answers"]["in_flight"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert httpx.get(f"{url}/readyz").json()["answers"]["in_flight"] == 0, "the worker was not freed"
+            r = httpx.post(f"{url}/v1/ask", json={"question": NL_QUESTION, "generator": "extractive"}, timeout=30)
+            assert r.status_code == 200
 
 
 # ---------------------------------------------------------------- corrupt index files
