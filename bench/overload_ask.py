@@ -149,12 +149,16 @@ def main() -> None:
     parser.add_argument("--retry-after", type=int, default=10)
     parser.add_argument("--retry-wait", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=300, help="client timeout of one request, seconds")
+    parser.add_argument("--answer-timeout", type=float, default=120, help="QA_ANSWER_TIMEOUT_S of the server")
+    parser.add_argument("--evidence-sentences", type=int, default=3,
+                        help="QA_EVIDENCE_SENTENCES: sentences translated per answer (1 = one model call)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
     index = args.index.resolve()
     env = {"QA_GENERATOR": "embedded", "QA_PRELOAD_GENERATOR": "true", "QA_GENERATION_WORKERS": str(args.workers),
-           "QA_GENERATION_QUEUE": str(args.queue), "QA_RETRY_AFTER_S": str(args.retry_after)}
+           "QA_GENERATION_QUEUE": str(args.queue), "QA_RETRY_AFTER_S": str(args.retry_after),
+           "QA_ANSWER_TIMEOUT_S": str(args.answer_timeout), "QA_EVIDENCE_SENTENCES": str(args.evidence_sentences)}
     server = Server(index, env=env, log=Path("/tmp") / "qa-bench-overload-server.log")
     try:
         ready_s = server.wait_ready(generator=True)
@@ -167,6 +171,7 @@ def main() -> None:
     finally:
         server.stop()
     out = {"bench": "overload_ask", "index": str(index), "workers": args.workers, "queue": args.queue,
+           "answer_timeout_s": args.answer_timeout, "evidence_sentences": args.evidence_sentences,
            "server_ready_s": round(ready_s, 1), **result, "server_start": start_status, "server_end": end_status}
     print(json.dumps(out))
     if args.out:

@@ -419,3 +419,37 @@ def test_concurrent_feedback_from_several_processes_loses_no_rows(tmp_path):
     store = FeedbackStore(path)
     assert store.count() == 160
     assert {r.question for r in store.list(limit=1000)} == {f"p{i}-{j}" for i in range(4) for j in range(40)}
+
+
+# ---------------------------------------------------------------- the dense index past the flat threshold
+
+
+def test_dense_index_type_follows_the_size_and_survives_save_and_load(tmp_path):
+    """Below FLAT_MAX_ROWS exact flat search; from there IVF, whose search parameter survives a save and load,
+    and which finds (nearly) what exact search finds. The API is the same either way."""
+    import faiss
+
+    from qa.dense import FLAT_MAX_ROWS, DenseIndex, choose_kind, ivf_lists, nprobe_for
+
+    assert choose_kind(FLAT_MAX_ROWS - 1) == "flat" and choose_kind(FLAT_MAX_ROWS) == "ivf"
+    assert ivf_lists(100_000) == 1024 and ivf_lists(1_000_000) == 4096 and nprobe_for(4096) == 128
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(200, 48)).astype(np.float32)
+    vectors = centres[rng.integers(0, 200, 20_000)] + 0.3 * rng.normal(size=(20_000, 48)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    flat = DenseIndex.build(vectors)
+    ivf = DenseIndex.build(vectors, kind="ivf")
+    assert (flat.kind, ivf.kind) == ("flat", "ivf") and ivf.size == flat.size == 20_000 and ivf.dim == 48
+    ivf.save(tmp_path / "dense.faiss")
+    loaded = DenseIndex.load(tmp_path / "dense.faiss")
+    assert loaded.kind == "ivf" and faiss.extract_index_ivf(loaded._index).nprobe == nprobe_for(
+        faiss.extract_index_ivf(loaded._index).nlist)
+    queries = vectors[rng.integers(0, 20_000, 50)] + 0.05 * rng.normal(size=(50, 48)).astype(np.float32)
+    overlap = []
+    for q in queries:
+        exact, _ = flat.search(q, 10)
+        rows, scores = loaded.search(q, 10)
+        assert len(rows) == 10 and np.all(np.diff(scores) <= 1e-6)  # best first
+        overlap.append(len(set(exact) & set(rows)) / 10)
+    assert np.mean(overlap) >= 0.95
+    assert loaded.search(queries[0], 0)[0].size == 0 and len(loaded.search(queries[0], 10**6)[0]) <= 20_000
