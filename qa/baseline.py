@@ -44,6 +44,7 @@ DEFAULT_TOLERANCES: dict[str, dict[str, float | None]] = {
 }
 LOWER_IS_BETTER = {"false_abstain", "p50_ms", "p95_ms"}
 RELATIVE = {"p50_ms", "p95_ms"}
+GRADED = {"mrr", "ndcg@10", "citation_precision", "key_fact_recall"}  # per question a value, not pass/fail
 LATENCY_SLACK_MS = 500.0
 _EPS = 1e-9
 
@@ -218,6 +219,7 @@ class Change:
     after: float | None
     tolerance: float
     flipped: list[str] = field(default_factory=list)  # questions that passed this check before and fail now
+    # (for the graded metrics, GRADED: whose own value fell, e.g. the first evidence passage moved down)
 
     def describe(self) -> str:
         def f(v):
@@ -229,7 +231,8 @@ class Change:
             limit = f"tolerance {self.tolerance:.3f}"
         text = f"{self.section} {self.metric} [{self.scope}]: {f(self.before)} -> {f(self.after)} ({limit})"
         if self.flipped:
-            text += f"; {len(self.flipped)} question(s) flipped from pass to fail: {', '.join(self.flipped)}"
+            how = "got worse" if self.metric in GRADED else "flipped from pass to fail"
+            text += f"; {len(self.flipped)} question(s) {how}: {', '.join(self.flipped)}"
         return text
 
     def to_json(self) -> dict:

@@ -291,7 +291,8 @@ def write_report(folder: Path, *, scores: dict, config: dict, retrieval_records:
         if comparison.warnings:
             out.append("")
         if comparison.regressions:
-            out += ["| metric | scope | baseline | this run | tolerance | flipped pass → fail |", "|---|---|---|---|---|---|"]
+            out += ["| metric | scope | baseline | this run | tolerance | questions flipped pass → fail (graded metrics: got worse) |",
+                    "|---|---|---|---|---|---|"]
             for c in comparison.regressions:
                 out.append(f"| {c.section} {c.metric} | {c.scope} | {_fmt(c.before)} | {_fmt(c.after)} | "
                            f"{c.tolerance:g} | {', '.join(c.flipped) or '–'} |")
