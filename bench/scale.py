@@ -196,8 +196,6 @@ SWEEP = {"flat": [None], "hnsw": [32, 64, 128, 256], "ivf": [8, 16, 32, 64, 128,
 
 
 def run_dense(kind: str, n: int, uniform: bool) -> list[dict]:
-    import faiss
-
     data = Synthetic(n, uniform=uniform)
     queries = data.queries()
     tag = f"{n}-{'uniform' if uniform else 'clustered'}"

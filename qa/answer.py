@@ -13,8 +13,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
-
 from . import evidence as ev
 from .abstain import decide
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence

@@ -123,3 +123,23 @@ def qa_writable(tmp_path, qa_corpus, qa_index) -> tuple[Path, Path]:
     shutil.copytree(qa_corpus, corpus)
     shutil.copytree(qa_index, index, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
     return corpus, index
+
+
+@pytest.fixture
+def make_client(qa_settings, qa_service):
+    """`make_client(service=None, **settings)` -> a started TestClient (lifespan run), closed after the test."""
+    from fastapi.testclient import TestClient
+
+    from qa.api import create_app
+
+    clients = []
+
+    def factory(service=qa_service, **overrides) -> TestClient:
+        client = TestClient(create_app(qa_settings(**overrides), service))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.__exit__(None, None, None)

