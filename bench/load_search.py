@@ -99,7 +99,8 @@ def summary(latencies: list[float]) -> dict:
     if not latencies:
         return {}
     a = np.asarray(latencies) * 1000
-    return {f"p{p}_ms": round(float(np.percentile(a, p)), 1) for p in (50, 95, 99)} | {"max_ms": round(float(a.max()), 1)}
+    out = {f"p{p}_ms": round(float(np.percentile(a, p)), 1) for p in (50, 95, 99)}
+    return out | {"max_ms": round(float(a.max()), 1)}
 
 
 async def drive(url: str, qs: list[str], clients: int, seconds: float, k: int, timeout: float) -> dict:

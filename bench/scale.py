@@ -15,8 +15,9 @@ no near neighbours at all (every approximate index looks bad on them, a worst ca
 about real text). Each vector is a point of a Gaussian mixture in a 64-dimensional latent space (one
 cluster per ~1000 passages), mapped into 768 dimensions by a fixed random matrix with decaying singular
 values, plus isotropic noise and a direction shared by all vectors, then normalised; the parameters make it
-harder than the real corpus's vectors (see SPREAD below and `contrast`). Queries are fresh draws from the same process. `--uniform`
-switches to the uniform worst case. Recall@10 is measured against exact (flat) search on the same data.
+harder than the real corpus's vectors (see SPREAD below and `contrast`). Queries are fresh draws from the
+same process. `--uniform` switches to the uniform worst case. Recall@10 is measured against exact (flat)
+search on the same data.
 """
 
 from __future__ import annotations

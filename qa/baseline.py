@@ -47,6 +47,7 @@ RELATIVE = {"p50_ms", "p95_ms"}
 GRADED = {"mrr", "ndcg@10", "citation_precision", "key_fact_recall"}  # per question a value, not pass/fail
 LATENCY_SLACK_MS = 500.0
 _EPS = 1e-9
+MAX_LISTED = 15  # question ids named per regression in the text output (all of them in --json and --details)
 
 
 class BaselineError(Exception):
@@ -232,7 +233,9 @@ class Change:
         text = f"{self.section} {self.metric} [{self.scope}]: {f(self.before)} -> {f(self.after)} ({limit})"
         if self.flipped:
             how = "got worse" if self.metric in GRADED else "flipped from pass to fail"
-            text += f"; {len(self.flipped)} question(s) {how}: {', '.join(self.flipped)}"
+            shown = ", ".join(self.flipped[:MAX_LISTED])
+            more = f" and {len(self.flipped) - MAX_LISTED} more (--json, --details)" if len(self.flipped) > MAX_LISTED else ""
+            text += f"; {len(self.flipped)} question(s) {how}: {shown}{more}"
         return text
 
     def to_json(self) -> dict:

@@ -9,9 +9,12 @@
 Measured with `bench/scale.py` (bench/README.md; README, "Reliability, bad input and scale"), one query on one
 core, 768 dimensions: flat costs ~0.25 ms of CPU per 1,000 passages (15 ms p95 at 50k, 28 ms at 100k, 242 ms
 at 1M), so from 50k IVF takes over: recall@10 against flat 0.99 at 50k and 100k (p95 under 1.5 ms) and 0.987
-at 1M (4096 lists, nprobe 128: p95 9.6 ms), on synthetic vectors harder than the real ones. HNSW (M=32) does as well at these sizes, but its graph depends
-on the order threads insert in (two builds of one folder differ) and it builds in about the same time, so it
-is not chosen automatically; `DenseIndex.build(vectors, kind="hnsw")` still makes one.
+at 1M (4096 lists, nprobe 128: p95 9.6 ms), on synthetic vectors harder than the real ones.
+
+HNSW (M=32) is faster per query at the same recall (1.3 ms at 1M) and builds in about the same time, but its
+graph depends on the order threads insert in (two builds of one folder differ); next to the ~160 ms the
+question's embedding costs, IVF's 10 ms at 1M does not justify giving up reproducible builds.
+`DenseIndex.build(vectors, kind="hnsw")` still makes one.
 """
 
 from __future__ import annotations

@@ -184,3 +184,11 @@ def test_baseline_path_and_bad_files(tmp_path):
     (tmp_path / "tol.json").write_text(json.dumps(b))
     with pytest.raises(bl.BaselineError, match="must be numbers"):
         bl.load_baseline(tmp_path / "tol.json")
+
+
+def test_long_lists_of_flipped_questions_are_cut_in_the_text_only():
+    change = bl.Change("retrieval", "recall@5", "all", 0.9, 0.1, 0.02, [f"nl-{i:03}" for i in range(40)])
+    text = change.describe()
+    assert "40 question(s) flipped from pass to fail: nl-000," in text and "nl-014 and 25 more" in text
+    assert "nl-015" not in text and len(change.to_json()["flipped"]) == 40
+    assert "got worse" in bl.Change("retrieval", "mrr", "all", 0.9, 0.1, 0.02, ["nl-001"]).describe()

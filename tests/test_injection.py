@@ -152,7 +152,8 @@ def _ask_with_model(poisoned, reply, question: str = QUESTION, mode: str = "memb
     return service, answer, prompts
 
 
-SUPPORTED = "Wie structureel thuiswerkt, heeft recht op een maandelijkse vergoeding van maximaal 151,70 euro [1][2][3][4]."
+SUPPORTED = ("Wie structureel thuiswerkt, heeft recht op een maandelijkse vergoeding van maximaal 151,70 euro "
+             "[1][2][3][4].")
 
 
 def test_model_citing_a_passage_that_does_not_exist_is_dropped(poisoned):
