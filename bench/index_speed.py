@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from qa.config import Settings
-from qa.embed import load_embedder
+from qa.embed import configured_embedder
 from qa.ingest import ingest
 
 
@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(**({"embed_model": args.embed_model} if args.embed_model else {}))
     started = time.perf_counter()
-    embedder = load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size)
+    embedder = configured_embedder(settings)
     load_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
         first = ingest(args.corpus, Path(tmp), settings, lambda: embedder)

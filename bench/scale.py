@@ -321,14 +321,14 @@ def run_lexical(n: int, corpus: Path) -> list[dict]:
 def run_truncation(index_dir: Path, questions: Path, dims: list[int]) -> list[dict]:
     from qa.config import Settings
     from qa.dense import DenseIndex
-    from qa.embed import load_embedder
+    from qa.embed import configured_embedder
     from qa.evaluate import evaluate_retrieval, load_questions
     from qa.index import load_index
     from qa.retrieve import RetrievalSettings, Retriever
 
     index = load_index(index_dir)
     settings = Settings(_env_file=None, embed_model=index.manifest.embed_model)
-    embedder = load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size)
+    embedder = configured_embedder(settings)
     qs = load_questions(questions)
     cache: dict[str, np.ndarray] = {}
 

@@ -7,6 +7,9 @@ of which says something a member would accept as a reason:
   (measured: asking "how much?" while no evidence sentence states a number caught none of the unanswerable
   questions and abstained on two answerable ones, so it is not used)
 - the question states a number or year that no retrieved passage states ("… adopted in 2024");
+- the question asks about a year after the newest document was published (the documents cannot report it);
+- the question asks for an amount or a count and none of the closest sentences states one
+  (qa/answer_type.py: a passage on the right topic that states no amount does not say how much);
 - the best passage or sentence is far from the question (per-language floors, calibrated).
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .answer_type import expected_kind, states
 from .datatypes import Hit
 from .evidence import Evidence
 from .index import Index
@@ -29,6 +33,10 @@ _EXONYMS = {"Flandre": "Vlaanderen", "Belgique": "België", "Bruxelles": "Brusse
 _STOP_NAMES = {"Mag", "Wat", "Wie", "Hoe", "Hoeveel", "Welke", "Wanneer", "Waarom", "Kan", "Moet", "Is", "Zijn",
                "Heb", "Krijg", "Gaan", "Wordt", "Quel", "Quelle", "Quels", "Quelles", "Est", "Comment", "Combien",
                "Qui", "Que", "Quand", "Pourquoi", "Puis", "Peut", "Les", "Mon", "Ma", "Mes", "Dans", "Ik", "Mijn"}
+
+
+EVIDENCE_WINDOW = 8  # the best-scored evidence sentences an amount or count must be found in
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,14 @@ def unknown_names(question: str, index: Index) -> list[str]:
     return unknown
 
 
+def _years_after_documents(question: str, index: Index) -> list[str]:
+    """Years in the question later than every document's date: what happened then cannot be in them."""
+    dated = [int(d.date[:4]) for d in index.documents.values() if d.date and d.date[:4].isdigit()]
+    if not dated or len(dated) < len(index.documents):
+        return []  # an undated document might be recent
+    return sorted({y for y in _YEAR.findall(question) if int(y) > max(dated)})
+
+
 def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence], index: Index,
            settings) -> Verdict:
     if not hits or not ranked:
@@ -62,6 +78,12 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     missing = {n for n in numbers_in(question) if not n.startswith("month:")} - passage_numbers
     if missing:
         return Verdict(True, f"no passage mentions {', '.join(sorted(missing))}")
+    later = _years_after_documents(question, index)
+    if later:
+        return Verdict(True, f"the documents predate {', '.join(later)}")
+    kind = expected_kind(question)
+    if kind and not any(states(kind, e.text) for e in ranked[:EVIDENCE_WINDOW]):
+        return Verdict(True, f"none of the closest passages states {'an amount' if kind == 'amount' else 'a number'}")
     best_passage = max((h.dense_score or 0.0) for h in hits)
     if best_passage < settings.min_passage_score(language) or ranked[0].score < settings.min_sentence_score(language):
         return Verdict(True, "the closest passages are too far from the question")

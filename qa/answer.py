@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import evidence as ev
-from .abstain import decide
+from .abstain import EVIDENCE_WINDOW, decide
+from .answer_type import expected_kind, states
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language
 from .numbers import numbers_in
@@ -55,7 +56,9 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
 
     t = time.perf_counter()
     ranked = ev.score(question, language, query_vector, ev.candidates(retriever.index, hits))
-    chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin)
+    kind = expected_kind(question)
+    chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
+                       must=(lambda text: states(kind, text)) if kind else None, window=EVIDENCE_WINDOW)
     timings["evidence_ms"] = _ms(t)
     verdict = decide(question, language, hits, ranked, retriever.index, settings)
     if verdict.abstain:

@@ -293,7 +293,7 @@ class AppState:
     # ------------------------------------------------------------ index jobs
 
     def build(self, progress) -> dict:
-        from .embed import load_embedder
+        from .embed import configured_embedder
         from .ingest import ingest
 
         settings = self.settings
@@ -301,7 +301,7 @@ class AppState:
         if not folder.is_dir():
             raise IndexUnavailable(f"the documents folder {folder} does not exist (QA_CORPUS_DIR)")
         embedder = (self.service.embedder if self.service is not None else
-                    load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size))
+                    configured_embedder(settings))
         report = ingest(folder, self.index_dir, settings, lambda: embedder, progress=progress)
         out = dict(report.__dict__)
         out["skipped"] = [{"doc": d, "reason": r} for d, r in report.skipped]

@@ -87,7 +87,7 @@ def _progress_bar():
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(folder: Path | None, index_dir: Path | None, as_json: bool) -> None:
     """Build or refresh the index from FOLDER (default QA_CORPUS_DIR); unchanged files are skipped."""
-    from .embed import EmbedError, load_embedder
+    from .embed import EmbedError, configured_embedder
     from .index import IndexUnavailable
     from .ingest import IngestError, ingest as run_ingest
 
@@ -97,7 +97,7 @@ def ingest(folder: Path | None, index_dir: Path | None, as_json: bool) -> None:
         _fail(f"{folder} is not a folder of documents")
     try:
         report = run_ingest(folder, index_dir or settings.index_dir, settings,
-                            lambda: load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size),
+                            lambda: configured_embedder(settings),
                             progress=None if as_json else _progress_bar())
     except (IngestError, IndexUnavailable, EmbedError) as exc:
         _fail(str(exc))

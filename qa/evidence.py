@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -80,9 +81,10 @@ _HAS_NUMBER = re.compile(r"\d")
 
 def score(question: str, language: str, query_vector: np.ndarray, pool: list[Evidence],
           lexical_weight: float = 0.15, number_weight: float = 0.1,
-          chunk_weight: float = 1.0) -> list[Evidence]:
+          chunk_weight: float = 1.0, rank_weight: float = 0.2) -> list[Evidence]:
     """Each sentence scored by its and its passage's cosine to the question, plus a little for shared
-    stems and, when the question asks how much or when, for stating a number; best first."""
+    stems, for its passage's rank in the fused search (which holds the lexical evidence a cosine misses)
+    and, when the question asks how much or when, for stating a number; best first."""
     if not pool:
         return []
     cosines = np.stack([e.vector for e in pool]) @ query_vector
@@ -90,7 +92,8 @@ def score(question: str, language: str, query_vector: np.ndarray, pool: list[Evi
     for e, cos in zip(pool, cosines):
         # The passage's own similarity counts as much as the sentence's: passage vectors retrieve better
         # than sentence vectors (eval/README.md), and a sentence is only as good as the passage around it.
-        e.score = float(cos) + chunk_weight * (e.hit.dense_score or 0.0) + lexical_weight * _overlap(question, language, e)
+        e.score = (float(cos) + chunk_weight * (e.hit.dense_score or 0.0) + rank_weight / e.hit.rank
+                   + lexical_weight * _overlap(question, language, e))
         if wants_number and _HAS_NUMBER.search(e.text):
             e.score += number_weight
     return sorted(pool, key=lambda e: e.score, reverse=True)
@@ -101,12 +104,20 @@ def _near_duplicate(a: Evidence, b: Evidence) -> bool:
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.7
 
 
-def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.08) -> list[Evidence]:
-    """The best sentence and up to `limit - 1` more within `margin` of it, no near-duplicates."""
+def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.08,
+           must: Callable[[str], bool] | None = None, window: int = 8) -> list[Evidence]:
+    """The best sentence and up to `limit - 1` more within `margin` of it, no near-duplicates.
+
+    `must`: what the answer has to state (an amount, a count). When no chosen sentence does, the best of the
+    first `window` that does takes the last place: the number is what the member asked for."""
     chosen: list[Evidence] = []
     for e in ranked:
         if len(chosen) == limit or (chosen and e.score < chosen[0].score - margin):
             break
         if not any(_near_duplicate(e, c) for c in chosen):
             chosen.append(e)
+    if must and chosen and not any(must(c.text) for c in chosen):
+        stating = next((e for e in ranked[:window] if must(e.text)), None)
+        if stating is not None:
+            chosen = sorted([*chosen[:limit - 1], stating], key=lambda e: e.score, reverse=True)
     return chosen

@@ -13,7 +13,7 @@ from typing import Callable
 
 from .config import Settings
 from .datatypes import Answer, Chunk, Hit
-from .embed import Embedder, load_embedder
+from .embed import Embedder, configured_embedder
 from .index import DocumentInfo, Index, load_index
 from .language import detect_question_language
 from .retrieve import Retriever
@@ -47,7 +47,7 @@ class QAService:
     def load(cls, settings: Settings, index_dir: Path | None = None) -> "QAService":
         index_dir = index_dir or settings.index_dir
         index = load_index(index_dir, expect_model=settings.embed_model)
-        embedder = load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size)
+        embedder = configured_embedder(settings)
         return cls(settings, index_dir, embedder, Retriever(index, embedder))
 
     # ------------------------------------------------------------ input checks

@@ -78,11 +78,11 @@ def make_settings(**overrides) -> Settings:
 
 
 def build_index(corpus: Path, index_dir: Path, settings: Settings) -> Path:
-    from qa.embed import load_embedder
+    from qa.embed import configured_embedder
     from qa.ingest import ingest
 
     ingest(corpus, index_dir, settings,
-           lambda: load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size))
+           lambda: configured_embedder(settings))
     return index_dir
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embed import load_embedder
+from qa.embed import configured_embedder, load_embedder
 from qa.index import IndexUnavailable, load_index
 from qa.ingest import IngestError, ingest
 from qa.retrieve import Retriever
@@ -22,7 +22,7 @@ from tests.conftest import make_settings
 def _ingest(corpus: Path, index: Path):
     settings = make_settings(corpus_dir=corpus, index_dir=index)
     return ingest(corpus, index, settings,
-                  lambda: load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size))
+                  lambda: configured_embedder(settings))
 
 
 def _texts(index_dir: Path) -> list[str]:

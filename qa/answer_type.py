@@ -1,0 +1,60 @@
+"""What kind of answer a question expects, and whether a sentence states one.
+
+"How much is the allowance?" is only answered by a sentence that states an amount, "how many sectors?" by
+one that states a count; a passage on the right topic that states neither does not answer, however close
+it is. This is the classic expected-answer-type check of question answering, kept to the two types whose
+misses matter most here: amounts of money and counts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Kind = Literal["amount", "count"]
+
+_QUANTITY = re.compile(r"\b(hoeveel|hoe hoog|hoe groot|welk bedrag|combien|à combien|quel(?:le)?s? (?:est|sont) "
+                       r"(?:le|la|les) (?:montant|prix|coût|salaire))\b", re.I)
+_MONEY = re.compile(r"\b(bedra\w*|vergoeding\w*|kost\w*|prijs\w*|boete\w*|loon|lonen|salaris\w*|premie\w*|"
+                    r"toelage\w*|euro|montant\w*|coût\w*|coute\w*|prix|amende\w*|salaire\w*|indemnité\w*|"
+                    r"prime\w*|allocation\w*)\b", re.I)
+
+_AMOUNT = re.compile(r"(\d[\d.,\u00a0\u202f ]*\s*(€|euro|eur\b)|€\s*\d)", re.I)
+# A number that counts something: not a year, not a day of a month, not a reference number (cao nr. 85,
+# PC 320, article 7), which are the numbers policy texts are full of.
+_NUMBER_WORDS = (r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig|"
+                 r"honderd|duizend|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|"
+                 r"quarante|cinquante|cent|mille")
+_MONTH = (r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|janvier|"
+          r"février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
+_REFERENCE = (r"(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|article|advies|avis|rapport|cao|cct|afdeling|"
+              r"hoofdstuk|chapitre|section|titel|titre|punt|point|fase|phase|bijlage|annexe|deel|partie|stap|"
+              r"étape|axe|as)\.?\s*$")
+_CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def expected_kind(question: str) -> Kind | None:
+    if not _QUANTITY.search(question):
+        return None
+    return "amount" if _MONEY.search(question) else "count"
+
+
+def states(kind: Kind, sentence: str) -> bool:
+    if kind == "amount":
+        return bool(_AMOUNT.search(sentence))
+    return any(_is_count(sentence, m) for m in _CARDINAL.finditer(sentence))
+
+
+def _is_count(sentence: str, match: re.Match) -> bool:
+    token = match.group(1)
+    if _YEAR.match(token):
+        return False
+    before, after = sentence[:match.start()].lower(), sentence[match.end():].lower()
+    if re.match(rf"\s*(?:(?:en|et|tot|à|au|-)\s*\d+\s*)?(?:{_MONTH})\b", after) or re.match(r"[/-]\d", after):
+        return False  # 23 juni, 27 en 28 mei, 01/09/2022
+    if re.match(r"\.\s", after) and not before.strip(" \t>•-*"):
+        return False  # "1. " numbering a list item
+    if re.search(r"[/-]$", before):
+        return False
+    return not re.search(_REFERENCE, before)
