@@ -58,7 +58,8 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     ranked = ev.score(question, language, query_vector, ev.candidates(retriever.index, hits))
     kind = expected_kind(question)
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
-                       must=(lambda text: states(kind, text)) if kind else None, window=EVIDENCE_WINDOW)
+                       must=(lambda text: states(kind, text)) if kind else None, window=EVIDENCE_WINDOW,
+                       language=language)
     timings["evidence_ms"] = _ms(t)
     verdict = decide(question, language, hits, ranked, retriever.index, settings)
     if verdict.abstain:
@@ -140,7 +141,10 @@ def translation_problem(source: ev.Evidence, text: str, language: str, embedder,
         return "not in the target language"
     if numbers_in(text) != numbers_in(source.text):
         return "numbers changed in translation"
-    similarity = float(embedder.embed_queries([text])[0] @ source.vector)
+    # Both sides embedded the same way (as queries, out of context): the source's stored vector is
+    # contextual and document-side, which scored good translations too low to compare against a floor.
+    translated, original = embedder.embed_queries([text, source.text])
+    similarity = float(translated @ original)
     return "" if similarity >= threshold else f"meaning drifted (similarity {similarity:.2f})"
 
 
@@ -218,8 +222,7 @@ def _render(part: Part, language: str, cites: list[int]) -> str:
         marks = "".join(f"[{n}]" for n in cites)
         return f"{part.text.rstrip()} {marks}".strip()
     key = {"quote": "according", "translated": "according_translated", "foreign": "according_foreign"}[part.kind]
-    text = part.text[0].lower() + part.text[1:] if part.kind == "translated" and language == "fr" else part.text
-    return phrase(language, key, n=cites[0], text=text)
+    return phrase(language, key, n=cites[0], text=part.text)
 
 
 def _letter(body: str, language: str) -> str:

