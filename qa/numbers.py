@@ -20,7 +20,8 @@ _WORDS = {
 }
 _WORD_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b", re.I)
 # 1.000 / 1 000 / 1,5 / 23 / 2020 / 3,5% : thousands separators only in groups of three
-_NUM_RE = re.compile(r"(?<![\w.,])(\d{1,3}(?:[. \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\w])")
+# an ordinal suffix ("1er avril", "3e", "2de") still states the number: a translation may add or drop one
+_NUM_RE = re.compile(r"(?<![\w.,])(\d{1,3}(?:[. \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?:er|re|ère|ème|e|de|ste)?(?![\w])")
 _MONTHS = {
     "januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7, "augustus": 8,
     "september": 9, "oktober": 10, "november": 11, "december": 12,
