@@ -736,7 +736,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     @limited
     def get_feedback(request: Request, who: Caller = Depends(helpdesk),
                      vote: Literal["up", "down"] | None = Query(None),
-                     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)):
+                     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=2**62)):
         """Stored feedback, newest first (helpdesk and admin)."""
         return {"total": state.feedback.count(vote),
                 "feedback": [r.to_json() for r in state.feedback.list(vote=vote, limit=limit, offset=offset)]}
