@@ -72,6 +72,8 @@ baseline-default: models
 	$(QA) ingest $(CORPUS) --index $(BASELINE_INDEX)
 	$(QA) eval --questions eval/questions.jsonl --index $(BASELINE_INDEX) --generator extractive \
 	  --save-baseline default --report eval/reports/default
+	$(QA) eval --questions eval/questions.jsonl --index $(BASELINE_INDEX) --generator embedded \
+	  --save-baseline default-embedded --report eval/reports/default-embedded
 
 bench: index
 	$(PY) bench/index_speed.py $(CORPUS)
