@@ -20,6 +20,7 @@ from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language
 from .numbers import numbers_in
 from .prompts import messages, phrase
+from .scope import committee
 from .verify import Checked, Numbered, check, parse_claims
 
 OnToken = Callable[[str], None]
@@ -35,6 +36,7 @@ class Part:
     quote: tuple[Chunk, int, int] | None
     verified: bool = True
     reason: str = ""
+    scope: str | None = None  # the joint committee whose table row the quote comes from ("CP 320.00")
 
 
 @dataclass
@@ -77,6 +79,7 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
         if not any(p.verified for p in draft.parts):
             draft = extractive(chosen, language)  # nothing the model wrote survived: fall back to the floor
     timings["generate_ms"] = _ms(t)
+    _add_scopes(draft, retriever.index)
     if mode == "member":
         draft.parts = [p for p in draft.parts if p.verified]
     if not draft.parts:
@@ -89,6 +92,20 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     if on_token and model is None:
         on_token(result.answer)
     return result
+
+
+def _add_scopes(draft: Draft, index) -> None:
+    """Name the joint committee of quotes from sector tables: an amount must not read as everyone's right."""
+    texts: dict[str, str | None] = {}
+    for part in draft.parts:
+        if part.kind == "claim" or not part.quote:
+            continue
+        chunk, start, _ = part.quote
+        if chunk.doc not in texts:
+            found = index.document_text(chunk.doc)
+            texts[chunk.doc] = found[0] if found else None
+        if texts[chunk.doc]:
+            part.scope = committee(texts[chunk.doc], chunk.start + start)
 
 
 def _ms(since: float) -> float:
@@ -222,7 +239,16 @@ def _render(part: Part, language: str, cites: list[int]) -> str:
         marks = "".join(f"[{n}]" for n in cites)
         return f"{part.text.rstrip()} {marks}".strip()
     key = {"quote": "according", "translated": "according_translated", "foreign": "according_foreign"}[part.kind]
-    return phrase(language, key, n=cites[0], text=part.text)
+    return phrase(language, key, n=cites[0], text=part.text, scope=_scope_label(part.scope, language))
+
+
+def _scope_label(scope: str | None, language: str) -> str:
+    """" (CP 320.00)" in French, " (PC 320.00)" in Dutch, "" without a scope."""
+    if not scope:
+        return ""
+    if language == "nl":
+        scope = scope.replace("SCP", "PSC").replace("CP", "PC")
+    return f" ({scope})"
 
 
 def _letter(body: str, language: str) -> str:
