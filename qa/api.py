@@ -832,11 +832,16 @@ def _stream_answer(request: Request, state: AppState, question: str, options: di
     queue: asyncio.Queue = asyncio.Queue()
     cancelled = threading.Event()
     started = time.perf_counter()
+    limit = state.settings.answer_timeout_s
+    deadline = time.monotonic() + limit
+    too_slow = f"the answer took longer than {limit:g} s (all answer workers are busy or slow); try again shortly"
 
     def on_token(piece: str) -> None:
         if cancelled.is_set():
             raise _StreamCancelled()
         state.pool.checkpoint()  # the service is stopping: end the generation
+        if time.monotonic() > deadline:
+            raise AnswerTimeout(too_slow)
         try:
             loop.call_soon_threadsafe(queue.put_nowait, piece)
         except RuntimeError:  # the event loop is gone
@@ -855,7 +860,11 @@ def _stream_answer(request: Request, state: AppState, question: str, options: di
     async def events():
         try:
             while True:
-                piece = await queue.get()
+                try:  # a stream has the same deadline as a plain answer, waiting for a worker included
+                    piece = await asyncio.wait_for(queue.get(), max(0.0, deadline - time.monotonic()) + 1.0)
+                except asyncio.TimeoutError:
+                    yield {"event": "error", "data": json.dumps({"detail": too_slow, "status": 503})}
+                    return
                 if piece is None:
                     break
                 yield {"event": "draft", "data": json.dumps({"text": piece}, ensure_ascii=False)}

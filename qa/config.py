@@ -90,8 +90,9 @@ class Settings(BaseSettings):
     preload_generator: bool = Field(True, description="Load the configured generator's model at start-up "
                                                       "instead of on the first question.")
     answer_timeout_s: float = Field(120.0, gt=0, description="Longest an answer may take, waiting for a worker "
-                                    "included; past it the caller gets 503 with Retry-After and the generation "
-                                    "stops at its next token, freeing the worker.")
+                                    "included; past it the caller gets 503 with Retry-After (a streamed answer ends "
+                                    "with an `error` event) and the generation stops at its next token, freeing "
+                                    "the worker.")
     shutdown_timeout_s: float = Field(20.0, ge=0, description="On SIGTERM, seconds in-flight requests get to "
                                       "finish before they are cancelled (uvicorn's graceful shutdown); answers "
                                       "still generating after that are stopped within the same time again.")

@@ -297,6 +297,32 @@ def test_an_answer_past_its_deadline_is_a_503_and_frees_the_worker(qa_service, t
             assert r.status_code == 200
 
 
+def test_a_streamed_answer_past_its_deadline_ends_with_an_error_event_and_frees_the_worker(qa_service, tmp_path):
+    """A streamed answer has the same deadline: the member sees draft pieces, then an `error` event (503)."""
+    with OllamaServer(models={"qwen2.5:7b-instruct"}) as srv:
+        srv._httpd.RequestHandlerClass = _SlowHandler
+        srv.chat_started = threading.Event()
+        settings = make_settings(index_dir=qa_service.index_dir, data_dir=tmp_path / "data", ollama_url=srv.url,
+                                 generation_workers=1, generation_queue=1, answer_timeout_s=2.0,
+                                 rate_limit="100000/minute")
+        app = create_app(settings, QAService.load(settings, qa_service.index_dir))
+        with live_server(app) as url:
+            started = time.monotonic()
+            events = []
+            with httpx.stream("POST", f"{url}/v1/ask", json={"question": NL_QUESTION, "generator": "ollama",
+                                                             "stream": True}, timeout=60) as r:
+                assert r.status_code == 200
+                for line in r.iter_lines():
+                    if line.startswith("event:"):
+                        events.append(line.split(":", 1)[1].strip())
+            assert time.monotonic() - started < 2.0 + 3.0
+            assert "draft" in events and events[-1] == "error" and "final" not in events
+            deadline = time.monotonic() + 5
+            while httpx.get(f"{url}/readyz").json()["answers"]["in_flight"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert httpx.get(f"{url}/readyz").json()["answers"]["in_flight"] == 0, "the worker was not freed"
+
+
 # ---------------------------------------------------------------- corrupt index files
 
 
