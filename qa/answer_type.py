@@ -27,7 +27,7 @@ _NUMBER_WORDS = (r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twin
                  r"quarante|cinquante|cent|mille")
 _MONTH = (r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|janvier|"
           r"février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
-_REFERENCE = (r"(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|article|advies|avis|rapport|cao|cct|afdeling|"
+_REFERENCE = (r"(?<!\w)(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|article|advies|avis|rapport|cao|cct|afdeling|"
               r"hoofdstuk|chapitre|section|titel|titre|punt|point|fase|phase|bijlage|annexe|deel|partie|stap|"
               r"étape|axe|as)\.?\s*$")
 _CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)

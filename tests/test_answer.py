@@ -132,6 +132,7 @@ def test_dates_and_reference_numbers_are_not_counts():
     assert not states("count", "Structureel telewerk wordt geregeld door cao nr. 85 en geldt in PC 320.")
     assert not states("count", "1. We willen betrokken worden als het over digitalisering gaat.")
     assert states("count", "Op sectorniveau hebben 29 (sub)sectoren een cao neergelegd.")
+    assert states("count", "Het aantal deelnemers was 29.")  # "was" is not the reference word "as"
     assert states("count", "ondernemingen die twintig of meer werknemers tewerkstellen")
     assert states("amount", "une indemnité forfaitaire mensuelle de 20 euros nets")
     assert not states("amount", "ondernemingen die twintig of meer werknemers tewerkstellen")
