@@ -10,6 +10,8 @@ of which says something a member would accept as a reason:
 - the question asks about a year after the newest document was published (the documents cannot report it);
 - the question asks for an amount or a count and none of the closest sentences states one
   (qa/answer_type.py: a passage on the right topic that states no amount does not say how much);
+- the question asks for an amount, and the only amounts near are those of joint committees it does not
+  name (qa/scope.py: "5 euros a day" of the funeral sector does not answer a civil servant);
 - the best passage or sentence is far from the question (per-language floors, calibrated).
 """
 
@@ -24,12 +26,15 @@ from .evidence import Evidence
 from .index import Index
 from .lexical import tokenize
 from .numbers import numbers_in
+from .scope import Committee, committee_of
 
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z][\w]*|[A-Z]{2,}[\w]*|[A-Z][a-zà-ÿ]{2,})\b")
-# French names of Belgian and European places and bodies whose Dutch form is what the documents use.
+# Names of Belgian and European places and bodies in the other language, which may be what the documents use.
 _EXONYMS = {"Flandre": "Vlaanderen", "Belgique": "België", "Bruxelles": "Brussel", "Wallonie": "Wallonië",
             "Europe": "Europa", "Anvers": "Antwerpen", "Gand": "Gent", "Louvain": "Leuven", "Liège": "Luik",
-            "Namur": "Namen", "Mons": "Bergen", "Bruges": "Brugge", "Flamands": "Vlamingen"}
+            "Namur": "Namen", "Mons": "Bergen", "Bruges": "Brugge", "Flamands": "Vlamingen",
+            # joint committees: Dutch paritair comité (PC) is French commission paritaire (CP), and back
+            "PC": "CP", "CP": "PC", "PSC": "SCP", "SCP": "PSC", "CNT": "NAR", "NAR": "CNT"}
 _STOP_NAMES = {"Mag", "Wat", "Wie", "Hoe", "Hoeveel", "Welke", "Wanneer", "Waarom", "Kan", "Moet", "Is", "Zijn",
                "Heb", "Krijg", "Gaan", "Wordt", "Quel", "Quelle", "Quels", "Quelles", "Est", "Comment", "Combien",
                "Qui", "Que", "Quand", "Pourquoi", "Puis", "Peut", "Les", "Mon", "Ma", "Mes", "Dans", "Ik", "Mijn"}
@@ -67,6 +72,19 @@ def _years_after_documents(question: str, index: Index) -> list[str]:
     return sorted({y for y in _YEAR.findall(question) if int(y) > max(dated)})
 
 
+def _committees(sentences: list[Evidence], index: Index) -> list[Committee | None]:
+    """The joint committee of each sentence's sector-table row (None: not from such a row)."""
+    texts: dict[str, str] = {}
+    out = []
+    for e in sentences:
+        doc = e.hit.chunk.doc
+        if doc not in texts:
+            found = index.document_text(doc)
+            texts[doc] = found[0] if found else ""
+        out.append(committee_of(texts[doc], e.hit.chunk.start + e.span.start) if texts[doc] else None)
+    return out
+
+
 def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence], index: Index,
            settings) -> Verdict:
     if not hits or not ranked:
@@ -82,8 +100,14 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     if later:
         return Verdict(True, f"the documents predate {', '.join(later)}")
     kind = expected_kind(question)
-    if kind and not any(states(kind, e.text) for e in ranked[:EVIDENCE_WINDOW]):
+    stating = [e for e in ranked[:EVIDENCE_WINDOW] if states(kind, e.text)] if kind else []
+    if kind and not stating:
         return Verdict(True, f"none of the closest passages states {'an amount' if kind == 'amount' else 'a number'}")
+    if kind == "amount":
+        sectors = _committees(stating, index)
+        if all(sectors) and not any(c.named_in(question) for c in sectors):
+            codes = ", ".join(sorted({c.code for c in sectors}))
+            return Verdict(True, f"the closest amounts are those of other joint committees ({codes})")
     best_passage = max((h.dense_score or 0.0) for h in hits)
     if best_passage < settings.min_passage_score(language) or ranked[0].score < settings.min_sentence_score(language):
         return Verdict(True, "the closest passages are too far from the question")

@@ -38,7 +38,8 @@ def numbers_in(text: str) -> set[str]:
     found = set()
     for whole, frac in _NUM_RE.findall(text):
         digits = re.sub(r"[. \u00a0\u202f]", "", whole).lstrip("0") or "0"
-        found.add(f"{digits}.{frac}" if frac and not (len(frac) == 3 and "." not in whole) else digits)
+        frac = frac.rstrip("0") if frac and not (len(frac) == 3 and "." not in whole) else ""
+        found.add(f"{digits}.{frac}" if frac else digits)  # "320.00" (CP 320.00) is the PC 320 a member writes
     found.update(str(_WORDS[w.lower()]) for w in _WORD_RE.findall(text))
     found.update(f"month:{_MONTHS[m.lower()]}" for m in _MONTH_RE.findall(text))
     return found

@@ -10,6 +10,9 @@ no scope rather than a wrong one.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from .lexical import tokenize
 
 # a line that starts a row: a committee number first, or a committee named in its first words
 # ("3190200 - SOUS-COMMISSION …" is a row whose number the PDF mangled: it ends the row before, gives no scope)
@@ -20,10 +23,43 @@ _LABEL = re.compile(r"[ \t]*(S?CP|PC|PSC)[ \t]*(\d{3}(?:\.\d{2})?)[ \t]*(?:-[ \t
 REACH = 4000  # characters: the longest table row of the sample corpus is ~3,200
 
 
-def committee(text: str, offset: int) -> str | None:
-    """"CP 320.00" when the sentence at `offset` of a document's text lies in that committee's table row."""
+@dataclass(frozen=True)
+class Committee:
+    code: str  # "CP 320.00"
+    label: str  # the row's label ("CP 320.00 COMMISSION PARITAIRE DES ENTREPRISES DE POMPES FUNÈBRES")
+
+    def named_in(self, question: str) -> bool:
+        """Whether the question names this committee: by number, or by a word of its label."""
+        number = self.code.split()[1]
+        if re.search(rf"\b{re.escape(number.split('.')[0])}\b", question):
+            return True
+        asked = {t for lang in ("fr", "nl") for t in tokenize(question, lang) if len(t) >= 4}
+        label = {t for lang in ("fr", "nl") for t in tokenize(self.label, lang) if len(t) >= 4}
+        return bool(asked & (label - _GENERIC))
+
+
+# words every label has
+_GENERIC = {t for lang in ("fr", "nl") for t in tokenize(
+    "commission sous-commission paritaire paritair comité subcomité pour secteur sector des employés bedienden "
+    "entreprises ondernemingen établissements services", lang)}
+
+
+def committee_of(text: str, offset: int) -> Committee | None:
+    """The committee whose table row holds the sentence at `offset` of a document's text, if plainly labelled."""
     rows = list(_ROW_START.finditer(text, max(0, offset - REACH), offset))
     if not rows:
         return None
     label = _LABEL.match(text, rows[-1].start())
-    return f"{label.group(1).upper()} {label.group(2)}" if label else None
+    if not label:
+        return None
+    # the label runs over several table-cell lines, up to the agreement's number or date ("174487/co/320.00"),
+    # its first article or the end of a sentence
+    head = text[label.end():label.end() + 160]
+    name = re.split(r"\d{4,}|\d+/\d+|\b(?:article|artikel|art)\b|[.;:]", head, maxsplit=1, flags=re.I)[0]
+    return Committee(f"{label.group(1).upper()} {label.group(2)}", " ".join((label.group(0) + name).split()))
+
+
+def committee(text: str, offset: int) -> str | None:
+    """"CP 320.00" when the sentence at `offset` of a document's text lies in that committee's table row."""
+    found = committee_of(text, offset)
+    return found.code if found else None

@@ -34,16 +34,32 @@ def test_a_row_sentence_gets_its_committee_and_nothing_is_guessed():
     assert committee(prose, prose.index("10 euros")) is None
 
 
-def test_an_amount_from_a_sector_table_is_answered_with_its_committee(tmp_path):
+def _table_service(tmp_path) -> QAService:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "annexe-secteurs.txt").write_text(TABLE, encoding="utf-8")
     (corpus / "catalog.json").write_text(json.dumps({"annexe-secteurs.txt": {
         "title": "Aperçus sectoriels", "publisher": "CNT", "date": "2023-05-30"}}), encoding="utf-8")
     settings = make_settings()
-    service = QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
-    answer = service.ask("Quel est le montant de l'indemnité de télétravail par jour ?", generator="extractive")
+    return QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
+
+
+def test_an_amount_from_a_sector_table_is_answered_with_its_committee(tmp_path):
+    service = _table_service(tmp_path)
+    answer = service.ask("Combien touche-t-on par jour de télétravail dans les pompes funèbres ?",
+                         generator="extractive")
     assert not answer.abstained
     assert "Selon [1] (CP 320.00) :" in answer.answer and "5 euros" in answer.answer
-    dutch = service.ask("Hoeveel bedraagt de thuiswerkvergoeding per dag?", language="nl", generator="extractive")
-    assert "(PC 320.00)" in dutch.answer
+    dutch = service.ask("Hoeveel bedraagt de thuiswerkvergoeding per dag in PC 320?", generator="extractive")
+    assert not dutch.abstained and "(PC 320.00)" in dutch.answer
+
+
+def test_an_amount_asked_for_another_group_is_not_answered_with_a_sector_amount(tmp_path):
+    service = _table_service(tmp_path)
+    for question in ("Quel est le montant de l'indemnité de télétravail pour les fonctionnaires fédéraux ?",
+                     "Hoeveel bedraagt de thuiswerkvergoeding voor ambtenaren?"):
+        answer = service.ask(question, generator="extractive")
+        assert answer.abstained and answer.citations == [] and answer.see_also, question
+    # not an amount question: the quote is given, with its committee
+    general = service.ask("Qui paie les frais de télétravail dans les pompes funèbres ?", generator="extractive")
+    assert not general.abstained and "(CP 320.00)" in general.answer
