@@ -21,6 +21,10 @@ _ROW_START = re.compile(r"^[ \t]*(?:(?:(?:S?CP|PC|PSC)[ \t]*)?\d{3}(?:\.\d{2})?\
 _LABEL = re.compile(r"[ \t]*(S?CP|PC|PSC)[ \t]*(\d{3}(?:\.\d{2})?)[ \t]*(?:-[ \t]*)?"
                     r"(?:sous-commission|commission|paritair)", re.I)
 REACH = 4000  # characters: the longest table row of the sample corpus is ~3,200
+# words every label has, which name no committee in particular
+_GENERIC = {t for lang in ("fr", "nl") for t in tokenize(
+    "commission sous-commission paritaire paritair comité subcomité pour secteur sector des employés bedienden "
+    "entreprises ondernemingen établissements services", lang)}
 
 
 @dataclass(frozen=True)
@@ -36,12 +40,6 @@ class Committee:
         asked = {t for lang in ("fr", "nl") for t in tokenize(question, lang) if len(t) >= 4}
         label = {t for lang in ("fr", "nl") for t in tokenize(self.label, lang) if len(t) >= 4}
         return bool(asked & (label - _GENERIC))
-
-
-# words every label has
-_GENERIC = {t for lang in ("fr", "nl") for t in tokenize(
-    "commission sous-commission paritaire paritair comité subcomité pour secteur sector des employés bedienden "
-    "entreprises ondernemingen établissements services", lang)}
 
 
 def committee_of(text: str, offset: int) -> Committee | None:
