@@ -92,13 +92,13 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     names = unknown_names(question, index)
     if names:
         return Verdict(True, f"the documents never mention {', '.join(names)}")
+    later = _years_after_documents(question, index)
+    if later:
+        return Verdict(True, f"the documents predate {', '.join(later)}")
     passage_numbers = set().union(*(numbers_in(h.chunk.text) for h in hits))
     missing = {n for n in numbers_in(question) if not n.startswith("month:")} - passage_numbers
     if missing:
         return Verdict(True, f"no passage mentions {', '.join(sorted(missing))}")
-    later = _years_after_documents(question, index)
-    if later:
-        return Verdict(True, f"the documents predate {', '.join(later)}")
     kind = expected_kind(question)
     stating = [e for e in ranked[:EVIDENCE_WINDOW] if states(kind, e.text)] if kind else []
     if kind and not stating:

@@ -65,7 +65,7 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     timings["evidence_ms"] = _ms(t)
     verdict = decide(question, language, hits, ranked, retriever.index, settings)
     if verdict.abstain:
-        return _abstain(question, language, mode, hits, generator, timings, started)
+        return _abstain(language, mode, hits, generator, timings, started, verdict.reason)
 
     t = time.perf_counter()
     model = service.generator(generator)
@@ -83,7 +83,8 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     if mode == "member":
         draft.parts = [p for p in draft.parts if p.verified]
     if not draft.parts:
-        return _abstain(question, language, mode, hits, generator, timings, started)
+        return _abstain(language, mode, hits, generator, timings, started,
+                        "no sentence of the answer could be verified")
     result = assemble(draft, language, mode)
     result.see_also = hits[:3]
     result.generator, result.mode = draft.generator, mode
@@ -112,15 +113,15 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
 
-def _abstain(question: str, language: str, mode: str, hits: list[Hit], generator: str,
-             timings: dict, started: float) -> Answer:
+def _abstain(language: str, mode: str, hits: list[Hit], generator: str, timings: dict, started: float,
+             reason: str) -> Answer:
     text = phrase(language, "abstain")
     if mode == "helpdesk":
         text = "\n\n".join([phrase(language, "greeting"), phrase(language, "helpdesk_abstain"),
                             phrase(language, "helpdesk_next"), phrase(language, "closing")])
     timings["total_ms"] = _ms(started)
     return Answer(answer=text, language=language, abstained=True, citations=[], timings_ms=timings,
-                  see_also=hits[:3], generator=generator, mode=mode)
+                  see_also=hits[:3], generator=generator, mode=mode, abstain_reason=reason)
 
 
 # ---------------------------------------------------------------- strategies

@@ -130,9 +130,10 @@ class Answer:
     see_also: list[Hit] = field(default_factory=list)
     generator: str = ""
     mode: str = "member"
+    abstain_reason: str | None = None  # which check found the documents do not answer (for helpdesk and evaluators)
 
     def to_json(self) -> dict:
-        """The `qa ask --json` contract of DESIGN.md, plus quotes, sentences and see-also."""
+        """The `qa ask --json` contract of DESIGN.md, plus quotes, sentences, see-also and the abstention's reason."""
         return {
             "answer": self.answer,
             "language": self.language,
@@ -143,4 +144,5 @@ class Answer:
             "see_also": [h.to_json() for h in self.see_also],
             "generator": self.generator,
             "mode": self.mode,
+            "abstain_reason": self.abstain_reason,
         }

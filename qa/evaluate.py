@@ -280,6 +280,7 @@ class AnswerRecord:
     citation_docs: list[str] = field(default_factory=list)
     key_facts_missing: list[str] = field(default_factory=list)
     faithful: bool | None = None  # the LLM judge's verdict (--judge), never part of the deterministic scores
+    abstain_reason: str | None = None  # which check made the service abstain
 
     @property
     def passed(self) -> bool:
@@ -303,7 +304,8 @@ def score_answer(q: Question, answer) -> AnswerRecord:
         ms=answer.timings_ms.get("total_ms", 0.0), answer=answer.answer,
         citations=[c.chunk.chunk_id for c in answer.citations], failed=[], citation_evidence=cites,
         citation_docs=[c.chunk.doc for c in answer.citations],
-        key_facts_missing=[f for f, ok in zip(q.key_facts, facts) if not ok])
+        key_facts_missing=[f for f, ok in zip(q.key_facts, facts) if not ok],
+        abstain_reason=getattr(answer, "abstain_reason", None))
     rec.failed = _failures(q, rec, facts)
     return rec
 
@@ -313,7 +315,7 @@ def _failures(q: Question, r: AnswerRecord, facts: list[bool]) -> list[str]:
     if q.unanswerable and not r.abstained:
         failed.append("answered an unanswerable question")
     if not q.unanswerable and r.abstained:
-        failed.append("abstained on an answerable question")
+        failed.append("abstained on an answerable question" + (f" ({r.abstain_reason})" if r.abstain_reason else ""))
     if not q.unanswerable and not r.abstained and not r.cites_evidence:
         failed.append("cites no passage holding the evidence")
     if r.answer_language != q.lang:
@@ -466,7 +468,8 @@ def detail_lines(questions: list[Question], retrieval: list[RetrievalRecord],
         a = ans.get(q.id)
         if a is not None:
             line["answer"] = {
-                "text": a.answer, "abstained": a.abstained, "language": a.answer_language,
+                "text": a.answer, "abstained": a.abstained, "abstain_reason": a.abstain_reason,
+                "language": a.answer_language,
                 "citations": [{"chunk_id": cid, "doc": doc, "evidence": ev}
                               for cid, doc, ev in zip(a.citations, a.citation_docs, a.citation_evidence)],
                 "cites_evidence": a.cites_evidence, "citation_precision": a.citation_precision,

@@ -155,6 +155,7 @@ def test_a_question_about_a_year_after_every_document_is_answered_honestly(tmp_p
     service = _dated_service(tmp_path, "acv.telewerk-2021.txt", "deconnectie.md")
     later = service.ask("Wat verandert de nieuwe telewerkwet van 2025 aan de vergoeding?", generator="extractive")
     assert later.abstained and later.citations == []
+    assert later.to_json()["abstain_reason"] == "the documents predate 2025"  # for helpdesk and evaluators
     covered = service.ask("Hoeveel bedraagt de vergoeding voor wie structureel thuiswerkt?", generator="extractive")
     assert not covered.abstained and "151,70" in covered.answer
 

@@ -60,6 +60,7 @@ def test_an_amount_asked_for_another_group_is_not_answered_with_a_sector_amount(
                      "Hoeveel bedraagt de thuiswerkvergoeding voor ambtenaren?"):
         answer = service.ask(question, generator="extractive")
         assert answer.abstained and answer.citations == [] and answer.see_also, question
+        assert "CP 320.00" in answer.abstain_reason
     # not an amount question: the quote is given, with its committee
     general = service.ask("Qui paie les frais de télétravail dans les pompes funèbres ?", generator="extractive")
     assert not general.abstained and "(CP 320.00)" in general.answer
