@@ -9,23 +9,18 @@ and overall, answers, abstentions and errors. Run it on an otherwise idle machin
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from pathlib import Path
 
 import httpx
 
-from load_search import ROOT, Server, summary
+from load_search import Server, bench_parser, summary
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--generator", choices=("extractive", "embedded"), default="extractive")
-    parser.add_argument("--index", type=Path, default=ROOT / "index")
-    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     parser.add_argument("--every", type=int, default=1, help="ask every n-th question only")
-    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = rows[::args.every]

@@ -132,17 +132,23 @@ async def drive(url: str, qs: list[str], clients: int, seconds: float, k: int, t
             "throughput_rps": round(len(latencies) / elapsed, 2), **summary(latencies)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every HTTP benchmark has: the index served, the questions sent, where to write the result."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, default=ROOT / "index")
     parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    parser.add_argument("--out", type=Path, help="also write the result (JSON) to this file")
+    return parser
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5, help="seconds of load before measuring")
     parser.add_argument("--url", help="use a running server instead of starting one")
-    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
     index = args.index.resolve()

@@ -21,7 +21,6 @@ model's share of each answer (`generate_ms` from the answer's timings).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_search import ROOT, Server, proc_status, summary  # noqa: E402
+from load_search import Server, bench_parser, proc_status, summary  # noqa: E402
 
 
 def dutch_questions(path: Path) -> list[str]:
@@ -138,9 +137,7 @@ async def run(url: str, qs: list[str], args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, default=ROOT / "index")
-    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    parser = bench_parser(__doc__)
     parser.add_argument("--burst", type=int, default=16)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=90)
@@ -152,7 +149,6 @@ def main() -> None:
     parser.add_argument("--answer-timeout", type=float, default=120, help="QA_ANSWER_TIMEOUT_S of the server")
     parser.add_argument("--evidence-sentences", type=int, default=3,
                         help="QA_EVIDENCE_SENTENCES: sentences translated per answer (1 = one model call)")
-    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
     index = args.index.resolve()

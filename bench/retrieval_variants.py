@@ -24,15 +24,6 @@ VARIANTS = {
     "rrf, equal weights in both languages": RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 1.0}),
     "rrf, lexical x0.5 for French": RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 0.5}),
     "hybrid: lexical for Dutch questions only": RetrievalSettings(),
-    "hybrid, lexical within the question's language, nl 1 / fr 1":
-        RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 1.0}, lexical_same_language=True),
-    "hybrid, lexical within the question's language, nl 1 / fr 0.5":
-        RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 0.5}, lexical_same_language=True),
-    "hybrid + best sentence x0.3": RetrievalSettings(sentence_weight=0.3),
-    "hybrid + best sentence x0.5": RetrievalSettings(sentence_weight=0.5),
-    "hybrid + best sentence x1.0": RetrievalSettings(sentence_weight=1.0),
-    "hybrid, same-language lexical nl 1 / fr 1, best sentence x0.5":
-        RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 1.0}, lexical_same_language=True, sentence_weight=0.5),
 }
 
 

@@ -26,7 +26,7 @@ from .evidence import Evidence
 from .index import Index
 from .lexical import tokenize
 from .numbers import numbers_in
-from .scope import Committee, committee_of
+from .scope import committee_at
 
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z][\w]*|[A-Z]{2,}[\w]*|[A-Z][a-zà-ÿ]{2,})\b")
 # Names of Belgian and European places and bodies in the other language, which may be what the documents use.
@@ -72,19 +72,6 @@ def _years_after_documents(question: str, index: Index) -> list[str]:
     return sorted({y for y in _YEAR.findall(question) if int(y) > max(dated)})
 
 
-def _committees(sentences: list[Evidence], index: Index) -> list[Committee | None]:
-    """The joint committee of each sentence's sector-table row (None: not from such a row)."""
-    texts: dict[str, str] = {}
-    out = []
-    for e in sentences:
-        doc = e.hit.chunk.doc
-        if doc not in texts:
-            found = index.document_text(doc)
-            texts[doc] = found[0] if found else ""
-        out.append(committee_of(texts[doc], e.hit.chunk.start + e.span.start) if texts[doc] else None)
-    return out
-
-
 def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence], index: Index,
            settings) -> Verdict:
     if not hits or not ranked:
@@ -104,7 +91,7 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     if kind and not stating:
         return Verdict(True, f"none of the closest passages states {'an amount' if kind == 'amount' else 'a number'}")
     if kind == "amount":
-        sectors = _committees(stating, index)
+        sectors = [committee_at(index, e.hit.chunk, e.span.start) for e in stating]
         if all(sectors) and not any(c.named_in(question) for c in sectors):
             codes = ", ".join(sorted({c.code for c in sectors}))
             return Verdict(True, f"the closest amounts are those of other joint committees ({codes})")

@@ -20,7 +20,7 @@ from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language
 from .numbers import numbers_in
 from .prompts import messages, phrase
-from .scope import committee
+from .scope import committee_at
 from .verify import Checked, Numbered, check, parse_claims
 
 OnToken = Callable[[str], None]
@@ -97,16 +97,11 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
 
 def _add_scopes(draft: Draft, index) -> None:
     """Name the joint committee of quotes from sector tables: an amount must not read as everyone's right."""
-    texts: dict[str, str | None] = {}
     for part in draft.parts:
-        if part.kind == "claim" or not part.quote:
-            continue
-        chunk, start, _ = part.quote
-        if chunk.doc not in texts:
-            found = index.document_text(chunk.doc)
-            texts[chunk.doc] = found[0] if found else None
-        if texts[chunk.doc]:
-            part.scope = committee(texts[chunk.doc], chunk.start + start)
+        if part.kind != "claim" and part.quote:
+            chunk, start, _ = part.quote
+            found = committee_at(index, chunk, start)
+            part.scope = found.code if found else None
 
 
 def _ms(since: float) -> float:

@@ -87,6 +87,7 @@ class Index:
 
     def __post_init__(self) -> None:
         self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._texts: dict[str, str | None] = {}  # documents' cleaned texts, read on first use (see text_of)
 
     def row(self, chunk_id: str) -> int:
         return self._rows[chunk_id]
@@ -101,6 +102,16 @@ class Index:
         if row is None:
             return None
         return row[0], [PageSpan(**p) for p in json.loads(row[1])]
+
+
+    def text_of(self, doc: str) -> str | None:
+        """A document's cleaned text, read from the store once: answers look into it for every quote."""
+        if doc not in self._texts:
+            if len(self._texts) >= 64:  # a bound for large collections; the sample has five documents
+                self._texts.pop(next(iter(self._texts)))
+            found = self.document_text(doc)
+            self._texts[doc] = found[0] if found else None
+        return self._texts[doc]
 
 
 def _sha256(path: Path) -> str:

@@ -28,11 +28,6 @@ class RetrievalSettings:
     pool: int = 50  # candidates taken from each list before fusion
     # weight of the question's own lexical list in the fusion, per question language
     lexical_weight: dict[str, float] = field(default_factory=lambda: {"nl": 1.0, "fr": 0.0})
-    # lexical matches count only in passages of the question's language (stems of one language are noise
-    # in the other)
-    lexical_same_language: bool = False
-    # dense candidates re-scored as passage cosine + this x the best cosine of one of their sentences
-    sentence_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,6 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self._languages = np.array([c.language for c in index.chunks])
 
     def search(self, question: str, k: int, language: str, also: list[tuple[str, str]] = ()) -> list[Hit]:
         return self.search_with_vector(question, k, language, also)[0]
@@ -82,27 +76,10 @@ class Retriever:
 
     def _dense(self, vector: np.ndarray) -> list[tuple[int, float]]:
         rows, scores = self.index.dense.search(vector, self.settings.pool)
-        ranked = [(int(r), float(s)) for r, s in zip(rows, scores)]
-        if self.settings.sentence_weight:
-            ranked = self._with_sentences(ranked, vector)
-        return ranked
-
-    def _with_sentences(self, ranked: list[tuple[int, float]], vector: np.ndarray) -> list[tuple[int, float]]:
-        """Re-rank by passage and best-sentence similarity: a passage holding one sentence that answers the
-        question can have a mediocre vector as a whole. The passage's own cosine stays the reported score."""
-        weight = self.settings.sentence_weight
-
-        def combined(row_score: tuple[int, float]) -> float:
-            row, score = row_score
-            sentences = self.index.sentences[row].vectors
-            return score + weight * (float((sentences @ vector).max()) if len(sentences) else score)
-
-        return sorted(ranked, key=combined, reverse=True)
+        return [(int(r), float(s)) for r, s in zip(rows, scores)]
 
     def _lexical(self, text: str, language: str) -> list[tuple[int, float]]:
         scores = self.index.lexical.scores(text, language)
-        if self.settings.lexical_same_language:
-            scores = np.where(self._languages == language, scores, 0.0)
         return [(int(r), float(scores[r])) for r in _top(scores, self.settings.pool) if scores[r] > 0]
 
 

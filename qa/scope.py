@@ -57,7 +57,7 @@ def committee_of(text: str, offset: int) -> Committee | None:
     return Committee(f"{label.group(1).upper()} {label.group(2)}", " ".join((label.group(0) + name).split()))
 
 
-def committee(text: str, offset: int) -> str | None:
-    """"CP 320.00" when the sentence at `offset` of a document's text lies in that committee's table row."""
-    found = committee_of(text, offset)
-    return found.code if found else None
+def committee_at(index, chunk, offset: int) -> Committee | None:
+    """The committee of the sentence at `offset` of a passage (`chunk`) of the index."""
+    text = index.text_of(chunk.doc)
+    return committee_of(text, chunk.start + offset) if text else None

@@ -103,7 +103,8 @@ def test_compose_services_and_the_ollama_side():
     ollama = services["ollama"]
     assert ollama["image"].split(":")[0] == "ollama/ollama"
     assert ollama["healthcheck"]["test"][-2:] == ["ollama", "list"]
-    assert mounts(ollama)["/root/.ollama"] in compose()["volumes"]  # the models survive a re-create
+    models = ollama["environment"]["OLLAMA_MODELS"]
+    assert mounts(ollama)[models] in compose()["volumes"]  # the models survive a re-create
     assert "ports" not in ollama  # only the API talks to it
 
     pull = services["ollama-pull"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qa.scope import committee
+from qa.scope import committee_of
 from qa.service import QAService
 from tests.conftest import build_index, make_settings
 
@@ -22,6 +22,11 @@ Article 3. Le télétravail se fait sur une base volontaire. L'employeur rembour
 
 Article 2. Le télétravailleur reçoit un ordinateur portable.
 """
+
+
+def committee(text: str, offset: int) -> str | None:
+    found = committee_of(text, offset)
+    return found.code if found else None
 
 
 def test_a_row_sentence_gets_its_committee_and_nothing_is_guessed():

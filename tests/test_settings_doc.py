@@ -30,7 +30,7 @@ def test_every_setting_is_documented_with_its_variable_type_and_default():
     assert "| path (optional) | (none) |" in rows["QA_LLM_PATH"]
     assert "| JSON object | `{}` |" in rows["QA_API_KEYS"]
     # Machine-dependent defaults are shown as the rule, so the table is the same on every machine.
-    assert "~/.cache/qa/models" in rows["QA_MODELS_DIR"] and "/root/" not in rows["QA_MODELS_DIR"]
+    assert "~/.cache/qa/models" in rows["QA_MODELS_DIR"] and str(Path.home()) not in rows["QA_MODELS_DIR"]
     assert "the number of CPUs" in rows["QA_LLM_THREADS"]
     for line in rows.values():  # one table row each: no raw pipes or line breaks from descriptions
         assert line.count(" | ") == 3 and "\n" not in line
