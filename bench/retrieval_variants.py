@@ -19,11 +19,14 @@ from qa.lexical import LexicalIndex
 from qa.retrieve import RetrievalSettings, Retriever
 
 VARIANTS = {
-    "dense": RetrievalSettings(fusion="dense"),
+    "dense, passage vectors only": RetrievalSettings(fusion="dense", sentence_weight=0.0),
+    "dense, passages + best sentence": RetrievalSettings(fusion="dense"),
     "lexical (stemmed BM25)": RetrievalSettings(fusion="lexical"),
     "rrf, equal weights in both languages": RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 1.0}),
     "rrf, lexical x0.5 for French": RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 0.5}),
-    "hybrid: lexical for Dutch questions only": RetrievalSettings(),
+    "hybrid without the sentence list (session 2)": RetrievalSettings(sentence_weight=0.0),
+    "hybrid, sentence list x0.5": RetrievalSettings(sentence_weight=0.5),
+    "hybrid: lexical for Dutch questions only (default)": RetrievalSettings(),
 }
 
 

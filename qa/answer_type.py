@@ -2,8 +2,10 @@
 
 "How much is the allowance?" is only answered by a sentence that states an amount, "how many sectors?" by
 one that states a count; a passage on the right topic that states neither does not answer, however close
-it is. This is the classic expected-answer-type check of question answering, kept to the two types whose
-misses matter most here: amounts of money and counts.
+it is. This is the classic expected-answer-type check of question answering, kept to the types whose
+misses matter most here: amounts of money and counts (abstention and evidence) and dates (evidence only: "when
+was report 131 issued?" needs the sentence with the date quoted, but "wanneer" also asks for a condition, so
+a missing date is no reason to abstain).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Kind = Literal["amount", "count"]
+Kind = Literal["amount", "count", "date"]
 
 _QUANTITY = re.compile(r"\b(hoeveel|hoe hoog|hoe groot|welk bedrag|combien|à combien|quel(?:le)?s? (?:est|sont) "
                        r"(?:le|la|les) (?:montant|prix|coût|salaire))\b", re.I)
@@ -30,19 +32,26 @@ _MONTH = (r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktobe
 _REFERENCE = (r"(?<!\w)(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|article|advies|avis|rapport|cao|cct|afdeling|"
               r"hoofdstuk|chapitre|section|titel|titre|punt|point|fase|phase|bijlage|annexe|deel|partie|stap|"
               r"étape|axe|as)\.?\s*$")
+# "when" as a time: "Wanneer werd het akkoord gesloten?"; not as a condition: "Wanneer mag mijn werkgever ...?"
+_WHEN = re.compile(r"\b(?:(?:wanneer|quand)(?!\s+(?:mag|mogen|moet|moeten|kan|kun|kunnen|heb|hebt|heeft|hebben|ben|"
+                   r"bent|puis|peut|peuvent|dois|doit|doivent|ai|a|ont|suis|est)\b)|welk jaar|welke datum|"
+                   r"quelle année|quelle date)", re.I)
+_DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{_MONTH})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
 _CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
 
 def expected_kind(question: str) -> Kind | None:
-    if not _QUANTITY.search(question):
-        return None
-    return "amount" if _MONEY.search(question) else "count"
+    if _QUANTITY.search(question):
+        return "amount" if _MONEY.search(question) else "count"
+    return "date" if _WHEN.search(question) else None
 
 
 def states(kind: Kind, sentence: str) -> bool:
     if kind == "amount":
         return bool(_AMOUNT.search(sentence))
+    if kind == "date":
+        return bool(_DATE.search(sentence))
     return any(_is_count(sentence, m) for m in _CARDINAL.finditer(sentence))
 
 

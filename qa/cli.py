@@ -72,7 +72,7 @@ def _progress_bar():
     def update(stage: str, done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr)
+            bar = tqdm(total=total, desc=stage, unit="text", file=sys.stderr)  # passages, then sentences
         bar.n = done
         bar.refresh()
         if done >= total:

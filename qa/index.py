@@ -2,7 +2,8 @@
 
 Layout under the index root:
     current -> builds/<build_id>     a symlink, replaced atomically (os.replace) when a build completes
-    builds/<build_id>/               manifest.json, chunks.sqlite, vectors.npy, dense.faiss, lexical/
+    builds/<build_id>/               manifest.json, chunks.sqlite, vectors.npy, dense.faiss,
+                                     sentence_vectors.npy, sentence_dense.faiss, lexical/
     builds/.tmp-<build_id>/          a build in progress; debris of a crashed build is removed by the next one
     .lock                            held (flock) by the one build that may run at a time
 """
@@ -26,9 +27,9 @@ from .datatypes import Chunk, Document, PageSpan
 from .dense import DenseIndex
 from .lexical import LexicalIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentences embedded on their own and searched (sentence_dense.faiss)
 KEEP_BUILDS = 2  # the previous build stays for a server that has not swapped yet
-_FILES = ("chunks.sqlite", "vectors.npy", "sentence_vectors.npy", "dense.faiss")
+_FILES = ("chunks.sqlite", "vectors.npy", "sentence_vectors.npy", "dense.faiss", "sentence_dense.faiss")
 
 
 class IndexUnavailable(Exception):
@@ -82,11 +83,14 @@ class Index:
     vectors: np.ndarray
     sentences: list["ChunkSentences"]  # per chunk row
     dense: DenseIndex
+    sentence_dense: DenseIndex  # over every chunk's sentence vectors, chunk after chunk
     lexical: LexicalIndex
     documents: dict[str, DocumentInfo]
 
     def __post_init__(self) -> None:
         self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        # the chunk row of each row of sentence_dense
+        self.sentence_rows = np.repeat(np.arange(len(self.chunks)), [len(s.spans) for s in self.sentences])
         self._texts: dict[str, str | None] = {}  # documents' cleaned texts, read on first use (see text_of)
 
     def row(self, chunk_id: str) -> int:
@@ -183,8 +187,10 @@ def write_build(root: Path, manifest: Manifest, docs: list[Document], chunks: li
     tmp.mkdir()
     _write_store(tmp, docs, chunks, sentences, indexed_at)
     np.save(tmp / "vectors.npy", vectors.astype(np.float32))
-    np.save(tmp / "sentence_vectors.npy", _stack([cs.vectors for cs in sentences], vectors.shape[1]))
+    sentence_vectors = _stack([cs.vectors for cs in sentences], vectors.shape[1])
+    np.save(tmp / "sentence_vectors.npy", sentence_vectors)
     DenseIndex.build(vectors).save(tmp / "dense.faiss")
+    DenseIndex.build(sentence_vectors).save(tmp / "sentence_dense.faiss")
     (tmp / "lexical").mkdir()
     LexicalIndex.build([c.text for c in chunks], [c.language for c in chunks]).save(tmp / "lexical")
     manifest.checksums = {f.relative_to(tmp).as_posix(): _sha256(f) for f in sorted(tmp.rglob("*"))
@@ -271,13 +277,15 @@ def load_index(root: Path, expect_model: str | None = None, verify: bool = True)
         vectors = np.load(path / "vectors.npy")
         sentences = _split_sentence_vectors(spans, np.load(path / "sentence_vectors.npy"))
         dense = DenseIndex.load(path / "dense.faiss")
+        sentence_dense = DenseIndex.load(path / "sentence_dense.faiss")
         lexical = LexicalIndex.load(path / "lexical")
     except Exception as exc:  # any unreadable part means the whole build is unusable
         raise IndexUnavailable(f"the index at {path} cannot be read ({exc}); rebuild with `qa ingest`") from None
-    if not (len(chunks) == len(vectors) == dense.size == lexical.size == manifest.chunk_count):
+    if not (len(chunks) == len(vectors) == dense.size == lexical.size == manifest.chunk_count
+            and sentence_dense.size == sum(len(s) for s in spans)):
         raise IndexUnavailable(f"the index at {path} is inconsistent (chunk and vector counts differ); "
                           "rebuild with `qa ingest`")
-    return Index(path, manifest, chunks, vectors, sentences, dense, lexical, documents)
+    return Index(path, manifest, chunks, vectors, sentences, dense, sentence_dense, lexical, documents)
 
 
 def _split_sentence_vectors(spans: list[list[tuple[int, int]]], matrix: np.ndarray) -> list[ChunkSentences]:

@@ -155,15 +155,15 @@ def _chunks_and_vectors(docs: list[Document], previous: Index | None, settings: 
 def _embed(chunks: list[Chunk], todo: list[int], get_embedder: Callable[[], Embedder],
            progress: Callable[[str, int, int], None] | None) -> tuple[np.ndarray, list[ChunkSentences]]:
     embedder = get_embedder()
-    done = 0
+    spans = [[(s.start, s.end) for s in split_sentences(chunks[i].text, chunks[i].language)] for i in todo]
+    total, done = len(todo) + sum(len(s) for s in spans), 0  # passages, then their sentences
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress("embedding", done, len(todo))
+            progress("embedding", done, total)
 
-    spans = [[(s.start, s.end) for s in split_sentences(chunks[i].text, chunks[i].language)] for i in todo]
     vectors, span_vectors = embedder.embed_passages_and_spans(
         [chunks[i].text for i in todo], spans, titles=[chunks[i].title for i in todo], progress=tick)
     return vectors, [ChunkSentences(s, v) for s, v in zip(spans, span_vectors)]

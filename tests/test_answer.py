@@ -167,3 +167,41 @@ def test_amount_question_over_passages_stating_no_amount_is_not_answered(tmp_pat
     assert answer.abstained and answer.citations == []
     on_topic = service.ask("Moet mijn werkgever afspraken maken over deconnectie?", generator="extractive")
     assert not on_topic.abstained
+
+
+def test_when_questions_ask_for_a_date_unless_they_ask_for_a_condition():
+    assert expected_kind("Wanneer bracht de NAR rapport nr. 131 uit?") == "date"
+    assert expected_kind("Quand le SERV a-t-il publié sa note ?") == "date"
+    assert expected_kind("Sinds wanneer geldt het recht op deconnectie?") == "date"
+    assert expected_kind("Wanneer mag mijn werkgever camera's gebruiken?") is None
+    assert expected_kind("Quand puis-je refuser le télétravail ?") is None
+    assert states("date", "Op verslag van het Bureau heeft de Raad op 30 mei 2023 het rapport uitgebracht.")
+    assert states("date", "Depuis le 1er avril 2023, la CCT s'applique.")
+    assert not states("date", "De Raad heeft het volgende rapport uitgebracht.")
+
+
+def test_a_when_question_quotes_the_sentence_that_gives_the_date(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rapport.txt").write_text(
+        "Het rapport over telewerk\n\nDe Raad heeft het rapport over telewerk uitgebracht na lang overleg met de "
+        "sociale partners over thuiswerk. Dat gebeurde tijdens de plenaire zitting van 30 mei 2023 in Brussel. "
+        "Het rapport beschrijft de afspraken over telewerk in de sectoren.\n", encoding="utf-8")
+    settings = make_settings()
+    service = QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
+    answer = service.ask("Wanneer bracht de Raad het rapport over telewerk uit?", generator="extractive")
+    assert not answer.abstained and "30 mei 2023" in answer.answer
+
+
+def test_a_number_in_a_document_title_counts_as_mentioned(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rapport.txt").write_text(CORPUS["acv.telewerk-2021.txt"], encoding="utf-8")
+    (corpus / "catalog.json").write_text(json.dumps({"rapport.txt": {"title": "Rapport nr. 131 over telewerk",
+                                                                     "publisher": "NAR", "date": "2023"}}))
+    settings = make_settings()
+    service = QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
+    named = service.ask("Wat zegt rapport nr. 131 over de telewerkovereenkomst?", generator="extractive")
+    assert not named.abstained and "telewerkovereenkomst" in named.answer
+    other = service.ask("Wat zegt rapport nr. 140 over de telewerkovereenkomst?", generator="extractive")
+    assert other.abstained and other.to_json()["abstain_reason"] == "no passage mentions 140"

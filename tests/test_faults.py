@@ -344,6 +344,7 @@ def _lexical_data_file(build: Path) -> Path:
     ("dense.faiss", "corrupt"),
     ("chunks.sqlite", "corrupt"),
     ("sentence_vectors.npy", "corrupt"),
+    ("sentence_dense.faiss", "corrupt"),
     ("lexical", "corrupt"),
     ("manifest-without-checksums", "checksum"),
 ])

@@ -139,3 +139,14 @@ def test_sentence_vectors_line_up_with_sentences(qa_index):
         assert len(sentences.spans) == len(sentences.vectors) > 0
         assert all(0 <= a < b <= len(chunk.text) for a, b in sentences.spans)
         assert np.allclose(np.linalg.norm(sentences.vectors, axis=1), 1.0, atol=1e-3)
+
+
+def test_every_sentence_is_searchable_and_leads_back_to_its_passage(qa_index):
+    index = load_index(qa_index)
+    assert index.sentence_dense.size == len(index.sentence_rows) == sum(len(s.spans) for s in index.sentences)
+    for row, (chunk, sentences) in enumerate(zip(index.chunks, index.sentences)):
+        for (a, b), vector in zip(sentences.spans, sentences.vectors):
+            found, scores = index.sentence_dense.search(vector, 1)
+            owner = int(index.sentence_rows[found[0]])
+            assert scores[0] > 0.999
+            assert chunk.text[a:b] in index.chunks[owner].text  # its passage, or an overlapping one repeating it
