@@ -17,7 +17,7 @@ from . import evidence as ev
 from .abstain import EVIDENCE_WINDOW, decide
 from .answer_type import expected_kind, states
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
-from .language import detect_language
+from .language import detect_language, has_run_in
 from .numbers import numbers_in
 from .prompts import messages, phrase
 from .scope import committee_at
@@ -145,13 +145,26 @@ def translate(chosen: list[ev.Evidence], language: str, model, embedder, setting
             parts.append(Part("foreign", e.text, [e.hit.chunk], quote))
         else:
             parts.append(Part("translated", text, [e.hit.chunk], quote))
-    return Draft(parts, model.name)
+    return Draft(_drop_untranslated(parts), model.name)
+
+
+def _drop_untranslated(parts: list[Part]) -> list[Part]:
+    """Once part of the evidence reads in the member's language, the sentences that could not be translated
+    are left out, unless they state a number nothing kept states: the originals stay one click away in
+    "see also", and a Dutch quote helps a French reader less than a shorter answer in French."""
+    kept = [p for p in parts if p.kind != "foreign"]
+    if not kept or len(kept) == len(parts):
+        return parts
+    stated = set().union(*(numbers_in(p.text) for p in kept))
+    return [p for p in parts if p.kind != "foreign" or not numbers_in(p.text) <= stated]
 
 
 def translation_problem(source: ev.Evidence, text: str, language: str, embedder, threshold: float) -> str:
     """Why a translation cannot be shown ("" when it can): wrong language, changed numbers, drifted meaning."""
     if not text or detect_language(text) != language:
         return "not in the target language"
+    if has_run_in(text, source.language):
+        return "partly left untranslated"
     if numbers_in(text) != numbers_in(source.text):
         return "numbers changed in translation"
     # Both sides embedded the same way (as queries, out of context): the source's stored vector is

@@ -7,6 +7,7 @@ Restricting the candidates makes short texts far more reliable than an open dete
 
 from __future__ import annotations
 
+import re
 import threading
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
@@ -80,3 +81,16 @@ def detect_question_language(question: str, default: str = "nl") -> str:
     if best_answerable_score == 0.0:
         return default
     return best_answerable
+
+
+def has_run_in(text: str, language: str, min_words: int = 3) -> bool:
+    """Whether `text` holds a run of `min_words` or more lower-case words in `language`: a half-translated
+    sentence ("De potentiële verliezers zullen principalement être ..."). Names kept in the original ("De
+    Betrokken Partij") are capitalised, and a term kept in brackets ("(werkbaarheidscheque)") is shorter."""
+    text = text[:_MAX_CHARS]
+    for run in _get_detector().detect_multiple_languages_of(text):
+        if _CODES.get(run.language) == language:
+            words = re.findall(r"[^\W\d_]+", text[run.start_index:run.end_index])
+            if sum(w[0].islower() for w in words) >= min_words:
+                return True
+    return False

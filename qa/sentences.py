@@ -27,16 +27,32 @@ def _segmenter(language: str) -> pysbd.Segmenter:
     return pysbd.Segmenter(language=language if language in _LANGS else "nl", clean=False, char_span=True)
 
 
+# A blank line, or a line break before a list item, always ends a sentence: pysbd would otherwise run a heading,
+# a table row or a list of figures into the sentence before it.
+_HARD_BREAK = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*(?:[-•▪*>]\s|\d{1,2}[.)]\s))")
+
+
 def split_sentences(text: str, language: str) -> list[Span]:
-    """Sentence spans with offsets into `text`, trimmed of white space.
+    """Sentence spans with offsets into `text`, trimmed of white space; never across a paragraph break."""
+    spans: list[Span] = []
+    at = 0
+    for brk in [*_HARD_BREAK.finditer(text), None]:
+        end = brk.start() if brk else len(text)
+        spans.extend(_block_sentences(text, at, end, language))
+        at = brk.end() if brk else len(text)
+    return spans
+
+
+def _block_sentences(text: str, lo: int, hi: int, language: str) -> list[Span]:
+    """The sentences of text[lo:hi], one paragraph or list item.
 
     pysbd cuts after French abbreviations ("3 oct. 2022", "p. ex."): a piece that starts in lower case or
     with a digit continues the sentence before it, so it is joined back."""
     with _lock:
-        raw = _segmenter(language).segment(text)
+        raw = _segmenter(language).segment(text[lo:hi])
     spans: list[Span] = []
     for piece in raw:
-        start, end = piece.start, piece.end
+        start, end = lo + piece.start, lo + piece.end
         while start < end and text[start].isspace():
             start += 1
         while end > start and text[end - 1].isspace():

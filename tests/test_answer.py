@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from qa.answer import translation_problem
 from qa.answer_type import expected_kind, states
 from qa.evidence import candidates
 from qa.numbers import numbers_in, unsupported_numbers
@@ -205,3 +206,31 @@ def test_a_number_in_a_document_title_counts_as_mentioned(tmp_path):
     assert not named.abstained and "telewerkovereenkomst" in named.answer
     other = service.ask("Wat zegt rapport nr. 140 over de telewerkovereenkomst?", generator="extractive")
     assert other.abstained and other.to_json()["abstain_reason"] == "no passage mentions 140"
+
+
+def test_a_translation_is_shown_only_when_it_is_french_whole_and_keeps_the_numbers(qa_service):
+    hits = qa_service.retriever.search("vergoeding bureaukosten thuiswerk", 3, "nl")
+    source = next(e for e in candidates(qa_service.index, hits) if "151,70" in e.text)
+    assert source.text.startswith("Die vergoeding bedraagt maximaal 151,70 euro per maand")
+
+    def problem(text):
+        return translation_problem(source, text, "fr", qa_service.embedder, 0.7)
+
+    assert problem("Cette indemnité s'élève au maximum à 151,70 euros par mois et est payée en plus du salaire.") == ""
+    assert problem(source.text) == "not in the target language"
+    assert problem("Cette indemnité s'élève au maximum à 150,70 euros par mois et est payée en plus du salaire.") \
+        == "numbers changed in translation"
+    assert problem("Die vergoeding bedraagt maximaal 151,70 euros par mois, elle est payée en plus du salaire et "
+                   "l'employeur ne peut pas la réduire.") \
+        == "partly left untranslated"
+
+
+def test_untranslated_sentences_are_left_out_of_a_french_answer_unless_they_hold_a_number(qa_service):
+    from qa.answer import Part, _drop_untranslated
+
+    chunk = qa_service.index.chunks[0]
+    translated = Part("translated", "Le télétravail est volontaire.", [chunk], None)
+    plain = Part("foreign", "Telewerk wordt schriftelijk vastgelegd.", [chunk], None)
+    amount = Part("foreign", "De vergoeding bedraagt 151,70 euro per maand.", [chunk], None)
+    assert _drop_untranslated([translated, plain, amount]) == [translated, amount]
+    assert _drop_untranslated([plain, amount]) == [plain, amount]  # nothing in French: the originals, labelled
