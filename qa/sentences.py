@@ -66,13 +66,14 @@ def _block_sentences(text: str, lo: int, hi: int, language: str) -> list[Span]:
 
 
 def is_evidence_sentence(span: Span, passage: str) -> bool:
-    """Whether a sentence can be quoted on its own: real words, no URL or footnote line, not cut by the chunk edge."""
+    """Whether a sentence can be quoted on its own: real words ending as a sentence ends, no URL or footnote line,
+    not cut by the chunk edge."""
     words = _WORD.findall(span.text)
     if len(words) < 5 or _URL.search(span.text) or span.text.rstrip().endswith("?"):
         return False  # fragments, links and the document's own questions or headings answer nothing
     if span.start == 0 and not (span.text[0].isupper() or span.text[0] in "-•(\"'‘“«"):
         return False  # the chunk boundary cut this sentence's beginning off
-    if span.end == len(passage.rstrip()) and span.text[-1] not in ".!?:;)\"'’”»":
-        return False  # ... or its end
+    if span.text[-1] not in ".!?:;)\"'’”»":
+        return False  # a heading, a table row, a line of a contents list; or the chunk boundary cut its end
     letters = sum(ch.isalpha() for ch in span.text)
     return letters / max(len(span.text), 1) > 0.6
