@@ -83,8 +83,9 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     if later:
         return Verdict(True, f"the documents predate {', '.join(later)}")
     # a passage's title counts: every passage of "Rapport nr. 131" is about report 131
-    passage_numbers = set().union(*(numbers_in(h.chunk.text) | numbers_in(h.chunk.title) for h in hits))
-    missing = {n for n in numbers_in(question) if not n.startswith("month:")} - passage_numbers
+    passage_numbers = set().union(*(numbers_in(h.chunk.text, h.chunk.language) | numbers_in(h.chunk.title)
+                                    for h in hits))
+    missing = {n for n in numbers_in(question, language) if not n.startswith("month:")} - passage_numbers
     if missing:
         return Verdict(True, f"no passage mentions {', '.join(sorted(missing))}")
     kind = expected_kind(question)

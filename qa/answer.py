@@ -145,18 +145,18 @@ def translate(chosen: list[ev.Evidence], language: str, model, embedder, setting
             parts.append(Part("foreign", e.text, [e.hit.chunk], quote))
         else:
             parts.append(Part("translated", text, [e.hit.chunk], quote))
-    return Draft(_drop_untranslated(parts), model.name)
+    return Draft(_drop_untranslated(parts, language), model.name)
 
 
-def _drop_untranslated(parts: list[Part]) -> list[Part]:
+def _drop_untranslated(parts: list[Part], language: str) -> list[Part]:
     """Once part of the evidence reads in the member's language, the sentences that could not be translated
     are left out, unless they state a number nothing kept states: the originals stay one click away in
     "see also", and a Dutch quote helps a French reader less than a shorter answer in French."""
     kept = [p for p in parts if p.kind != "foreign"]
     if not kept or len(kept) == len(parts):
         return parts
-    stated = set().union(*(numbers_in(p.text) for p in kept))
-    return [p for p in parts if p.kind != "foreign" or not numbers_in(p.text) <= stated]
+    stated = set().union(*(numbers_in(p.text, language) for p in kept))
+    return [p for p in parts if p.kind != "foreign" or not numbers_in(p.text, p.chunks[0].language) <= stated]
 
 
 def translation_problem(source: ev.Evidence, text: str, language: str, embedder, threshold: float) -> str:
@@ -165,7 +165,7 @@ def translation_problem(source: ev.Evidence, text: str, language: str, embedder,
         return "not in the target language"
     if has_run_in(text, source.language):
         return "partly left untranslated"
-    if numbers_in(text) != numbers_in(source.text):
+    if numbers_in(text, language) != numbers_in(source.text, source.language):
         return "numbers changed in translation"
     # Both sides embedded the same way (as queries, out of context): the source's stored vector is
     # contextual and document-side, which scored good translations too low to compare against a floor.

@@ -23,9 +23,10 @@ _MONEY = re.compile(r"\b(bedra\w*|vergoeding\w*|kost\w*|prijs\w*|boete\w*|loon|l
 
 _AMOUNT = re.compile(r"(\d[\d.,\u00a0\u202f ]*\s*(€|euro|eur\b)|€\s*\d)", re.I)
 # A number that counts something: not a year, not a day of a month, not a reference number (cao nr. 85,
-# PC 320, article 7), which are the numbers policy texts are full of.
+# PC 320, article 7), which are the numbers policy texts are full of. French "onze" (11) is left out: in Dutch
+# it is "our", and both languages meet in one collection.
 _NUMBER_WORDS = (r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig|"
-                 r"honderd|duizend|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|"
+                 r"honderd|duizend|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt|trente|"
                  r"quarante|cinquante|cent|mille")
 _MONTH = (r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|janvier|"
           r"février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")

@@ -109,7 +109,7 @@ def _near_duplicate(a: Evidence, b: Evidence) -> bool:
     """The same statement twice: overlapping chunks, or one report saying it in Dutch and in French."""
     if a.language != b.language:
         return (float(a.vector @ b.vector) >= CROSS_LANGUAGE_DUPLICATE
-                and numbers_in(a.text) == numbers_in(b.text))
+                and numbers_in(a.text, a.language) == numbers_in(b.text, b.language))
     ta, tb = set(tokenize(a.text, a.language)), set(tokenize(b.text, b.language))
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.7
 

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import re
 
-# Number words that members' documents spell out; "één"/"een" and "un"/"une" are left out on purpose:
-# they are far more often articles than numbers.
-_WORDS = {
-    "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "negen": 9, "tien": 10,
-    "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14, "vijftien": 15, "zestien": 16, "twintig": 20,
-    "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60, "honderd": 100, "duizend": 1000,
-    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
-    "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20,
-    "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "mille": 1000,
+# Number words that members' documents spell out, per language: Dutch "onze" is "our", French "onze" is 11,
+# so a text's own language decides. "één"/"een" and "un"/"une" are left out on purpose: they are far more
+# often articles than numbers.
+_WORDS_BY_LANGUAGE = {
+    "nl": {"twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "negen": 9, "tien": 10,
+           "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14, "vijftien": 15, "zestien": 16, "twintig": 20,
+           "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60, "honderd": 100, "duizend": 1000},
+    "fr": {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+           "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20,
+           "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "mille": 1000},
 }
-_WORD_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b", re.I)
+_WORDS = {w: n for words in _WORDS_BY_LANGUAGE.values() for w, n in words.items()}
+
+
+def _words_re(words: dict[str, int]) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(sorted(words, key=len, reverse=True)) + r")\b", re.I)
+
+
+_WORD_RES = {lang: _words_re(words) for lang, words in _WORDS_BY_LANGUAGE.items()}
+_WORD_RE = _words_re(_WORDS)
 # 1.000 / 1 000 / 1,5 / 23 / 2020 / 3,5% : thousands separators only in groups of three
 # an ordinal suffix ("1er avril", "3e", "2de") still states the number: a translation may add or drop one
 _NUM_RE = re.compile(r"(?<![\w.,])(\d{1,3}(?:[. \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?:er|re|ère|ème|e|de|ste)?(?![\w])")
@@ -31,16 +40,17 @@ _MONTHS = {
 _MONTH_RE = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b", re.I)
 
 
-def numbers_in(text: str) -> set[str]:
+def numbers_in(text: str, language: str | None = None) -> set[str]:
     """Normalised numbers stated in `text`: '1.000' and '1 000' -> '1000', '3,5' -> '3.5', 'twintig' -> '20'.
 
-    Month names count as numbers too ('juni' -> 'month:6'), so '23 juni' cannot become '23 juillet'."""
+    Month names count as numbers too ('juni' -> 'month:6'), so '23 juni' cannot become '23 juillet'. Number
+    words are read in `language` when it is known ('nl', 'fr'), else in both."""
     found = set()
     for whole, frac in _NUM_RE.findall(text):
         digits = re.sub(r"[. \u00a0\u202f]", "", whole).lstrip("0") or "0"
         frac = frac.rstrip("0") if frac and not (len(frac) == 3 and "." not in whole) else ""
         found.add(f"{digits}.{frac}" if frac else digits)  # "320.00" (CP 320.00) is the PC 320 a member writes
-    found.update(str(_WORDS[w.lower()]) for w in _WORD_RE.findall(text))
+    found.update(str(_WORDS[w.lower()]) for w in _WORD_RES.get(language, _WORD_RE).findall(text))
     found.update(f"month:{_MONTHS[m.lower()]}" for m in _MONTH_RE.findall(text))
     return found
 

@@ -55,6 +55,10 @@ def test_number_words_count_as_numbers(qa_service):
     assert numbers_in("minstens twintig werknemers") == {"20"}
     assert unsupported_numbers("au moins vingt travailleurs", ["minstens 20 werknemers"]) == set()
     assert unsupported_numbers("le 23 juillet 2020", ["op 23 juni 2020"]) == {"month:7"}
+    # Dutch "onze" is "our", French "onze" is 11: a text's language decides
+    assert numbers_in("We delen onze wegwijzers in vijf thema's in.", "nl") == {"5"}
+    assert numbers_in("Nous classons nos balises en cinq thèmes.", "fr") == {"5"}
+    assert numbers_in("onze ans", "fr") == {"11"}
 
 
 def test_sentence_citing_the_wrong_passage_is_rejected(qa_service):
@@ -137,6 +141,7 @@ def test_dates_and_reference_numbers_are_not_counts():
     assert states("count", "ondernemingen die twintig of meer werknemers tewerkstellen")
     assert states("amount", "une indemnité forfaitaire mensuelle de 20 euros nets")
     assert not states("amount", "ondernemingen die twintig of meer werknemers tewerkstellen")
+    assert not states("count", "We danken onze collega's voor het geleverde werk.")  # Dutch "onze" is "our"
 
 
 def _dated_service(tmp_path, *docs: str) -> QAService:
@@ -232,5 +237,5 @@ def test_untranslated_sentences_are_left_out_of_a_french_answer_unless_they_hold
     translated = Part("translated", "Le télétravail est volontaire.", [chunk], None)
     plain = Part("foreign", "Telewerk wordt schriftelijk vastgelegd.", [chunk], None)
     amount = Part("foreign", "De vergoeding bedraagt 151,70 euro per maand.", [chunk], None)
-    assert _drop_untranslated([translated, plain, amount]) == [translated, amount]
-    assert _drop_untranslated([plain, amount]) == [plain, amount]  # nothing in French: the originals, labelled
+    assert _drop_untranslated([translated, plain, amount], "fr") == [translated, amount]
+    assert _drop_untranslated([plain, amount], "fr") == [plain, amount]  # nothing in French: the originals, labelled
