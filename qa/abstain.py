@@ -4,8 +4,6 @@ No single similarity threshold separates unanswerable questions from answerable 
 set: the best threshold abstains on 2 of 12 unanswerable questions), so several signals are combined, each
 of which says something a member would accept as a reason:
 - the question names something the documents never mention (ChatGPT, Proximus, a brand, an acronym);
-  (measured: asking "how much?" while no evidence sentence states a number caught none of the unanswerable
-  questions and abstained on two answerable ones, so it is not used)
 - the question states a number or year that no retrieved passage states ("… adopted in 2024");
 - the question asks about a year after the newest document was published (the documents cannot report it);
 - the question asks for an amount or a count and none of the closest sentences states one
@@ -89,13 +87,12 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     if missing:
         return Verdict(True, f"no passage mentions {', '.join(sorted(missing))}")
     kind = expected_kind(question)
-    kind = kind if kind in ("amount", "count") else None  # a "when" may ask for a condition: no reason to abstain
-    stating = [e for e in ranked[:EVIDENCE_WINDOW] if states(kind, e.text)] if kind else []
-    if kind and not stating:
-        return Verdict(True, f"none of the closest passages states {'an amount' if kind == 'amount' else 'a number'}")
-    if kind == "amount":
-        sectors = [committee_at(index, e.hit.chunk, e.span.start) for e in stating]
-        if all(sectors) and not any(c.named_in(question) for c in sectors):
+    if kind in ("amount", "count"):  # not "date": "wanneer mag …" asks for a condition, which states no date
+        stating = [e for e in ranked[:EVIDENCE_WINDOW] if states(kind, e.text)]
+        if not stating:
+            return Verdict(True, f"none of the closest passages states {'an amount' if kind == 'amount' else 'a number'}")
+        sectors = [committee_at(index, e.hit.chunk, e.span.start) for e in stating] if kind == "amount" else []
+        if sectors and all(sectors) and not any(c.named_in(question) for c in sectors):
             codes = ", ".join(sorted({c.code for c in sectors}))
             return Verdict(True, f"the closest amounts are those of other joint committees ({codes})")
     best_passage = max((h.dense_score or 0.0) for h in hits)

@@ -150,3 +150,18 @@ def test_every_sentence_is_searchable_and_leads_back_to_its_passage(qa_index):
             owner = int(index.sentence_rows[found[0]])
             assert scores[0] > 0.999
             assert chunk.text[a:b] in index.chunks[owner].text  # its passage, or an overlapping one repeating it
+
+
+def test_an_index_of_the_previous_format_is_refused_and_rebuilt_from_scratch(qa_writable):
+    import json
+
+    corpus, index = qa_writable
+    manifest_path = (index / "current").resolve() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format"] = 1  # late-chunked sentence vectors, no sentence index
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="rebuild with `qa ingest`"):
+        load_index(index)
+    report = _ingest(corpus, index)
+    assert report.wrote_build and report.embedded_chunks == report.chunks > 0  # nothing reused
+    assert load_index(index).manifest.format == 2
