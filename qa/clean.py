@@ -143,6 +143,11 @@ def _starts_lower(line: str) -> bool:
     return bool(line) and line[0].islower()
 
 
+def _opens_lower(line: str) -> bool:
+    """A quote or bracket opening on a lower-case word ("‘zelfstandig werken’, …") goes on a sentence."""
+    return len(line) > 1 and line[0] in "‘“\"'«([" and line[1].islower()
+
+
 def _starts_continuation(line: str) -> bool:
     """Does this line read as the rest of an unfinished sentence?"""
     if _starts_lower(line):
@@ -498,7 +503,7 @@ def _continues(prev: _Unit, line: str, kind: str, width: int) -> bool:
     last = prev.lines[-1]
     if last[-1] in _TERMINAL:
         return False
-    if _starts_lower(line):
+    if _starts_lower(line) or _opens_lower(line):
         return True
     long_line = len(last) >= 0.6 * width
     if long_line and (_starts_continuation(line) or re.match(r"^(?:\(|\d[\d.,/]*(?:[ ,.;:)]|$)|[–-] [a-zß-ÿ])", line)):

@@ -20,6 +20,9 @@ from .sentences import split_sentences
 from .split import split_document
 
 SPLITTER = "langchain RecursiveCharacterTextSplitter, heading-aware"
+# Bump when cleaning or splitting changes the text made from an unchanged file: its file hash is the same,
+# so without this its old chunks would be reused. 2: a quoted lower-case word continues a sentence.
+TEXT_PIPELINE = 2
 
 
 class IngestError(Exception):
@@ -47,7 +50,8 @@ class IngestReport:
 
 
 def chunking_settings(settings: Settings) -> dict:
-    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": SPLITTER}
+    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "splitter": SPLITTER,
+            "text_pipeline": TEXT_PIPELINE}
 
 
 def _previous(root: Path, embed_model: str, chunking: dict) -> Index | None:

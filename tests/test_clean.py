@@ -80,6 +80,20 @@ def test_blank_line_inside_a_sentence_is_not_a_paragraph_break() -> None:
     )
 
 
+def test_blank_line_before_a_quoted_lower_case_word_is_not_a_paragraph_break() -> None:
+    # "… zijn\n\n‘zelfstandig werken’": a quote mark in front of the next word hid the continuation, the
+    # sentence was cut in two and neither half could be quoted as evidence.
+    raw = (
+        "De drie vaardigheden die in vacatures het vaakst worden gevraagd zijn \n\n"
+        "‘zelfstandig werken’ en ‘samenwerken’. Dat zegt het onderzoek.\n\n"
+        "“Nieuwe alinea,” zei zij.\n"
+    )
+    assert clean_text(raw) == (
+        "De drie vaardigheden die in vacatures het vaakst worden gevraagd zijn ‘zelfstandig werken’ en "
+        "‘samenwerken’. Dat zegt het onderzoek.\n\n“Nieuwe alinea,” zei zij."
+    )
+
+
 def test_headings_are_paragraphs_of_their_own() -> None:
     raw = (
         " 3.1 Toekomstgerichte competenties ontwikkelen\n"

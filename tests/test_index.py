@@ -165,3 +165,16 @@ def test_an_index_of_the_previous_format_is_refused_and_rebuilt_from_scratch(qa_
     report = _ingest(corpus, index)
     assert report.wrote_build and report.embedded_chunks == report.chunks > 0  # nothing reused
     assert load_index(index).manifest.format == 2
+
+
+def test_a_build_made_by_an_older_cleaner_is_rebuilt_although_no_file_changed(qa_writable):
+    import json
+
+    corpus, index = qa_writable
+    manifest_path = (index / "current").resolve() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["chunking"]["text_pipeline"] = 1  # the same files, cleaned by an earlier version
+    manifest_path.write_text(json.dumps(manifest))
+    report = _ingest(corpus, index)
+    assert report.wrote_build and report.embedded_chunks == report.chunks > 0  # nothing reused
+    assert load_index(index).manifest.chunking["text_pipeline"] == 2
