@@ -16,6 +16,7 @@ from typing import Callable
 from . import evidence as ev
 from .abstain import EVIDENCE_WINDOW, decide
 from .answer_type import expected_kind, states
+from .counted import COUNT_MATCH, CountCheck, count_check, counted_noun
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language, has_run_in
 from .numbers import numbers_in
@@ -57,13 +58,9 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     timings["retrieve_ms"] = _ms(started)
 
     t = time.perf_counter()
-    ranked = ev.score(question, language, query_vector, ev.candidates(retriever.index, hits))
-    kind = expected_kind(question)
-    chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
-                       must=(lambda text: states(kind, text)) if kind else None, window=EVIDENCE_WINDOW,
-                       language=language)
+    ranked, chosen, count = choose_evidence(question, language, hits, query_vector, retriever, settings)
     timings["evidence_ms"] = _ms(t)
-    verdict = decide(question, language, hits, ranked, retriever.index, settings)
+    verdict = decide(question, language, hits, ranked, retriever.index, settings, count)
     if verdict.abstain:
         return _abstain(language, mode, hits, generator, timings, started, verdict.reason)
 
@@ -93,6 +90,28 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     if on_token and model is None:
         on_token(result.answer)
     return result
+
+
+def choose_evidence(question: str, language: str, hits: list[Hit], query_vector, retriever, settings
+                    ) -> tuple[list[ev.Evidence], list[ev.Evidence], CountCheck | None]:
+    """Candidate sentences best first, the ones the answer will rest on, and for a "how many X" question
+    which sentences count X."""
+    kind = expected_kind(question)
+    counting = kind == "count" and counted_noun(question) is not None and retriever.embedder.name in COUNT_MATCH
+    pool = ev.candidates(retriever.index, hits, fact_line=(lambda text: states("count", text)) if counting else None)
+    ranked = ev.score(question, language, query_vector, pool)
+    count = (count_check(question, [e.text for e in ranked if states("count", e.text)], retriever.embedder)
+             if counting else None)
+    if count:
+        # the noun says which count answers, so it may come from any retrieved passage
+        must, window = count.answers, len(ranked)
+    else:
+        must, window = ((lambda text: states(kind, text)) if kind else None), EVIDENCE_WINDOW
+    chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
+                       must=must, window=window, language=language)
+    if count and any(count.answers(e.text) for e in chosen):
+        chosen = [e for e in chosen if not count.counts_other(e.text)]  # "29 sectoren" does not say how many firms
+    return ranked, chosen, count
 
 
 def _add_scopes(draft: Draft, index) -> None:

@@ -53,7 +53,12 @@ def states(kind: Kind, sentence: str) -> bool:
         return bool(_AMOUNT.search(sentence))
     if kind == "date":
         return bool(_DATE.search(sentence))
-    return any(_is_count(sentence, m) for m in _CARDINAL.finditer(sentence))
+    return bool(counts_in(sentence))
+
+
+def counts_in(sentence: str) -> list[int]:
+    """Where each count in the sentence ends (years, dates, list numbers and reference numbers are no counts)."""
+    return [m.end() for m in _CARDINAL.finditer(sentence) if _is_count(sentence, m)]
 
 
 def _is_count(sentence: str, match: re.Match) -> bool:
@@ -65,6 +70,8 @@ def _is_count(sentence: str, match: re.Match) -> bool:
         return False  # 23 juni, 27 en 28 mei, 01/09/2022
     if re.match(r"\.\s", after) and not before.strip(" \t>•-*"):
         return False  # "1. " numbering a list item
+    if re.match(r"\s*[-–)]\s", after) and not before.strip(" \t>•-*("):
+        return False  # "4- Répondre …", "(5) Sociare": numbering too
     if re.search(r"[/-]$", before):
         return False
     return not re.search(_REFERENCE, before)

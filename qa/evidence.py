@@ -17,7 +17,7 @@ from .fold import fold
 from .index import Index
 from .lexical import tokenize
 from .numbers import numbers_in
-from .sentences import Span, is_evidence_sentence
+from .sentences import Span, has_link, is_evidence_sentence
 
 # Instructions aimed at a model, planted in a document: never quoted, translated or shown to one.
 _INJECTION = re.compile(
@@ -37,6 +37,7 @@ class Evidence:
     span: Span  # offsets into hit.chunk.text
     score: float
     vector: np.ndarray
+    standalone: bool = True  # a whole sentence; False for a short fact line ("469 unieke bezoekers")
 
     @property
     def text(self) -> str:
@@ -47,8 +48,12 @@ class Evidence:
         return self.hit.chunk.language
 
 
-def candidates(index: Index, hits: list[Hit]) -> list[Evidence]:
-    """Quotable sentences of the hits, each once: overlapping chunks repeat sentences."""
+def candidates(index: Index, hits: list[Hit], fact_line: Callable[[str], bool] | None = None) -> list[Evidence]:
+    """Quotable sentences of the hits, each once: overlapping chunks repeat sentences.
+
+    `fact_line`: also keep the lines it accepts that are too short or unpunctuated to be sentences, marked as
+    not standalone ("Dat leidde tot 11 wegwijzers.", "469 unieke bezoekers" in a list of figures): they can
+    answer a "how many" question, never stand in for a sentence otherwise."""
     seen_offsets, seen_text, out = set(), set(), []
     for hit in hits:
         row = index.row(hit.chunk.chunk_id)
@@ -59,12 +64,22 @@ def candidates(index: Index, hits: list[Hit]) -> list[Evidence]:
             key_text = fold(span.text)
             if key_offset in seen_offsets or key_text in seen_text:
                 continue
-            if not is_evidence_sentence(span, hit.chunk.text) or planted_instruction(span.text):
+            if planted_instruction(span.text):
+                continue
+            standalone = is_evidence_sentence(span, hit.chunk.text)
+            if not standalone and not (fact_line and _whole_line(span, hit.chunk.text) and fact_line(span.text)):
                 continue
             seen_offsets.add(key_offset)
             seen_text.add(key_text)
-            out.append(Evidence(hit, span, 0.0, vector))
+            out.append(Evidence(hit, span, 0.0, vector, standalone))
     return out
+
+
+def _whole_line(span: Span, passage: str) -> bool:
+    """Not cut by the chunk's edges, and no link: a line that can be quoted as it stands."""
+    starts = span.start > 0 or span.text[0].isupper() or span.text[0].isdigit()
+    ends = span.end < len(passage) or span.text[-1] in ".!?;:)"
+    return starts and ends and not has_link(span.text)
 
 
 def _overlap(question: str, language: str, sentence: Evidence) -> float:
@@ -121,9 +136,12 @@ def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.08,
     made in both languages, the version in the question's `language` is kept (it needs no translation).
 
     `must`: what the answer has to state (an amount, a count). When no chosen sentence does, the best of the
-    first `window` that does takes the last place: the number is what the member asked for."""
+    first `window` that does takes the last place: the number is what the member asked for. A fact line (not
+    standalone) is only ever chosen that way."""
     chosen: list[Evidence] = []
     for e in ranked:
+        if not e.standalone:
+            continue
         if len(chosen) == limit or (chosen and e.score < chosen[0].score - margin):
             break
         twin = next((i for i, c in enumerate(chosen) if _near_duplicate(e, c)), None)

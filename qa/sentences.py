@@ -65,6 +65,10 @@ def _block_sentences(text: str, lo: int, hi: int, language: str) -> list[Span]:
     return spans
 
 
+def has_link(text: str) -> bool:
+    return bool(_URL.search(text))
+
+
 def is_evidence_sentence(span: Span, passage: str) -> bool:
     """Whether a sentence can be quoted on its own: real words ending as a sentence ends, no URL or footnote line,
     not cut by the chunk edge."""

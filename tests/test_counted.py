@@ -1,0 +1,69 @@
+"""A "how many X" question is answered only by a count of X (qa/counted.py), with the real EmbeddingGemma."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.config import Settings
+from qa.counted import counted_noun, counted_words
+from qa.service import QAService
+from tests.conftest import build_index, make_settings
+
+REPORT = (
+    "Het recht op deconnectie in de ondernemingen\n\n"
+    "Sinds 2023 moeten de werkgevers afspraken maken over het recht op deconnectie van hun werknemers. "
+    "Op sectorniveau hebben 29 (sub)sectoren een cao over het recht op deconnectie neergelegd. "
+    "Daarnaast werden er 340 ondernemingscao's over het recht op deconnectie neergelegd. "
+    "De sociale partners volgen de afspraken over deconnectie in de ondernemingen van nabij op.\n\n"
+    "Ons congres in cijfers\n\n"
+    "Het digitale congres van de vakbond over deconnectie en telewerk was een succes.\n\n"
+    "1181 reacties en vragen\n\n"
+    "469 unieke bezoekers\n\n"
+    "Daarna gingen de militanten in hun afdelingen met de resultaten van het congres aan de slag.\n"
+)
+
+
+def test_the_counted_noun_of_a_question():
+    assert counted_noun("Hoeveel bedrijven hebben een cao over deconnectie?") == "bedrijven"
+    assert counted_noun("Vanaf hoeveel werknemers geldt die plicht?") == "werknemers"
+    assert counted_noun("En combien de grands thèmes les balises sont-elles regroupées ?") == "thèmes"
+    assert counted_noun("Combien d'entreprises ont une CCT ?") == "entreprises"
+    assert counted_noun("Hoeveel mensen werden bevraagd?") is None  # any count of persons answers that
+    assert counted_noun("Hoeveel werd er geïnvesteerd?") is None
+
+
+def test_what_a_sentence_counts():
+    assert "werknemers" in counted_words("ondernemingen die twintig of meer werknemers tewerkstellen")
+    assert "thema’s" in counted_words("We delen onze wegwijzers in vijf grote thema’s in.")
+    assert counted_words("Het congres vond plaats op 27 en 28 mei 2021.") == []
+    assert counted_words("4- Répondre aux appels pendant une période de stand-by.") == []  # numbering
+
+
+@pytest.fixture(scope="module")
+def gemma_service(tmp_path_factory):
+    if not (Settings(_env_file=None).models_dir / "embeddinggemma" / "modules.json").exists():
+        pytest.skip("EmbeddingGemma is not fetched (`qa models fetch`)")
+    root = tmp_path_factory.mktemp("counted")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "deconnectie-rapport.txt").write_text(REPORT, encoding="utf-8")
+    settings = make_settings(embed_model="embeddinggemma")
+    return QAService.load(settings, build_index(corpus, root / "index", settings))
+
+
+def test_how_many_firms_is_answered_with_the_count_of_firms_not_of_sectors(gemma_service):
+    answer = gemma_service.ask("Hoeveel bedrijven hebben al een eigen cao over deconnectie neergelegd?",
+                               generator="extractive")
+    assert not answer.abstained
+    assert "340" in answer.answer and "29" not in answer.answer
+
+
+def test_a_count_in_a_list_of_figures_answers_how_many(gemma_service):
+    answer = gemma_service.ask("Hoeveel bezoekers trok het digitale congres van de vakbond?", generator="extractive")
+    assert not answer.abstained and "469" in answer.answer and "1181" not in answer.answer
+
+
+def test_a_count_of_something_else_is_no_answer(gemma_service):
+    answer = gemma_service.ask("Hoeveel leden telt de vakbond vandaag?", generator="extractive")
+    assert answer.abstained and answer.citations == []
+    assert answer.to_json()["abstain_reason"] == "none of the closest passages says how many leden"
