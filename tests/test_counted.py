@@ -67,3 +67,8 @@ def test_a_count_of_something_else_is_no_answer(gemma_service):
     answer = gemma_service.ask("Hoeveel leden telt de vakbond vandaag?", generator="extractive")
     assert answer.abstained and answer.citations == []
     assert answer.to_json()["abstain_reason"] == "none of the closest passages says how many leden"
+
+
+def test_a_line_of_figures_is_never_quoted_for_a_question_that_asks_no_count(gemma_service):
+    answer = gemma_service.ask("Was het digitale congres van de vakbond een succes?", generator="extractive")
+    assert "469" not in answer.answer and "1181" not in answer.answer
