@@ -16,7 +16,7 @@ from typing import Callable
 from . import evidence as ev
 from .abstain import EVIDENCE_WINDOW, decide
 from .answer_type import expected_kind, states
-from .counted import COUNT_MATCH, CountCheck, count_check, counted_noun
+from .counted import CountCheck, checkable, count_check
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language, has_run_in
 from .numbers import numbers_in
@@ -97,7 +97,7 @@ def choose_evidence(question: str, language: str, hits: list[Hit], query_vector,
     """Candidate sentences best first, the ones the answer will rest on, and for a "how many X" question
     which sentences count X."""
     kind = expected_kind(question)
-    counting = kind == "count" and counted_noun(question) is not None and retriever.embedder.name in COUNT_MATCH
+    counting = kind == "count" and checkable(question, retriever.embedder)
     pool = ev.candidates(retriever.index, hits, fact_line=(lambda text: states("count", text)) if counting else None)
     ranked = ev.score(question, language, query_vector, pool)
     count = (count_check(question, [e.text for e in ranked if states("count", e.text)], retriever.embedder)

@@ -71,11 +71,16 @@ class CountCheck:
         return sentence in self.similarity and not self.answers(sentence)
 
 
+def checkable(question: str, embedder) -> bool:
+    """Whether the question asks how many of a named thing, with an embedder calibrated to compare nouns."""
+    return counted_noun(question) is not None and embedder.name in COUNT_MATCH
+
+
 def count_check(question: str, sentences: list[str], embedder) -> CountCheck | None:
-    """None when the question asks for no count of a named thing, or the embedder cannot tell nouns apart."""
-    noun, threshold = counted_noun(question), COUNT_MATCH.get(embedder.name)
-    if noun is None or threshold is None:
+    """None unless `checkable`."""
+    if not checkable(question, embedder):
         return None
+    noun, threshold = counted_noun(question), COUNT_MATCH[embedder.name]
     words = {s: counted_words(s) for s in sentences}
     vocabulary = sorted({noun, *(w for ws in words.values() for w in ws)})
     vectors = dict(zip(vocabulary, embedder.embed_queries(vocabulary)))
