@@ -68,9 +68,10 @@ def _is_count(sentence: str, match: re.Match) -> bool:
     before, after = sentence[:match.start()].lower(), sentence[match.end():].lower()
     if re.match(rf"\s*(?:(?:en|et|tot|à|au|-)\s*\d+\s*)?(?:{_MONTH})\b", after) or re.match(r"[/-]\d", after):
         return False  # 23 juni, 27 en 28 mei, 01/09/2022
-    if re.match(r"\.\s", after) and not before.strip(" \t>•-*"):
+    line_start = not before.rpartition("\n")[2].strip(" \t>•-*(")
+    if re.match(r"\.\s", after) and line_start:
         return False  # "1. " numbering a list item
-    if re.match(r"\s*[-–)]\s", after) and not before.strip(" \t>•-*("):
+    if re.match(r"\s*[-–)]\s", after) and line_start:
         return False  # "4- Répondre …", "(5) Sociare": numbering too
     if re.search(r"[/-]$", before):
         return False

