@@ -111,7 +111,18 @@ def choose_evidence(question: str, language: str, hits: list[Hit], query_vector,
                        must=must, window=window, language=language)
     if count and any(count.answers(e.text) for e in chosen):
         chosen = [e for e in chosen if not count.counts_other(e.text)]  # "29 sectoren" does not say how many firms
-    return ranked, chosen, count
+    answering = count.answers if count else (lambda text: states(kind, text)) if kind else None
+    return ranked, _with_answer_passages(chosen, answering), count
+
+
+def _with_answer_passages(chosen: list[ev.Evidence], answering: Callable[[str], bool] | None) -> list[ev.Evidence]:
+    """For a "how much / how many / when" question, only the passages that state the number or date: a sentence
+    of another passage that states none does not answer, and citing it only sends the member to the wrong
+    page. Sentences around the answer in its own passage stay ("… is gratis" may be the answer's context)."""
+    if answering is None:
+        return chosen
+    passages = {e.hit.chunk.chunk_id for e in chosen if answering(e.text)}
+    return [e for e in chosen if e.hit.chunk.chunk_id in passages] if passages else chosen
 
 
 def _add_scopes(draft: Draft, index) -> None:

@@ -239,3 +239,22 @@ def test_untranslated_sentences_are_left_out_of_a_french_answer_unless_they_hold
     amount = Part("foreign", "De vergoeding bedraagt 151,70 euro per maand.", [chunk], None)
     assert _drop_untranslated([translated, plain, amount], "fr") == [translated, amount]
     assert _drop_untranslated([plain, amount], "fr") == [plain, amount]  # nothing in French: the originals, labelled
+
+
+def test_a_when_question_cites_only_the_passages_that_state_a_date():
+    from qa.answer import _with_answer_passages
+    from qa.datatypes import Chunk, Hit
+    from qa.evidence import Evidence
+    from qa.sentences import Span
+
+    def sentence(chunk_id: str, text: str) -> Evidence:
+        chunk = Chunk(chunk_id, "rapport.txt", "Rapport", text, 0, len(text), "nl")
+        return Evidence(Hit(chunk, 1.0, 1), Span(0, len(text), text), 1.0, None)
+
+    context = sentence("a", "In dit rapport geeft de Raad een overzicht van de acties rond digitalisering.")
+    dated = sentence("b", "De Raad heeft het rapport op 30 mei 2023 uitgebracht.")
+    beside = sentence("b", "Het rapport volgt op een eerder rapport over telewerk.")
+    when = lambda text: states("date", text)  # noqa: E731
+    assert _with_answer_passages([context, dated, beside], when) == [dated, beside]
+    assert _with_answer_passages([context], when) == [context]  # no date anywhere: nothing to prefer
+    assert _with_answer_passages([context, dated], None) == [context, dated]  # not a when/how much question
