@@ -102,16 +102,13 @@ def choose_evidence(question: str, language: str, hits: list[Hit], query_vector,
     ranked = ev.score(question, language, query_vector, pool)
     count = (count_check(question, [e.text for e in ranked if states("count", e.text)], retriever.embedder)
              if counting else None)
-    if count:
-        # the noun says which count answers, so it may come from any retrieved passage
-        must, window = count.answers, len(ranked)
-    else:
-        must, window = ((lambda text: states(kind, text)) if kind else None), EVIDENCE_WINDOW
+    answering = count.answers if count else (lambda text: states(kind, text)) if kind else None
+    # the noun says which count answers, so it may come from any retrieved passage
+    window = len(ranked) if count else EVIDENCE_WINDOW
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
-                       must=must, window=window, language=language)
+                       must=answering, window=window, language=language)
     if count and any(count.answers(e.text) for e in chosen):
         chosen = [e for e in chosen if not count.counts_other(e.text)]  # "29 sectoren" does not say how many firms
-    answering = count.answers if count else (lambda text: states(kind, text)) if kind else None
     return ranked, _with_answer_passages(chosen, answering), count
 
 
