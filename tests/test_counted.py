@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.config import Settings
-from qa.counted import CountCheck, counted_noun, counted_words
+from qa.counted import COUNT_MATCH, CountCheck, counted_noun, counted_words
 from qa.service import QAService
 from tests.conftest import build_index, make_settings
 
@@ -43,11 +43,11 @@ def test_what_a_sentence_counts():
 
 def test_a_count_answers_only_if_it_matches_about_as_well_as_the_best():
     check = CountCheck("gastsprekers", {"46 gastsprekers": 1.0, "469 unieke bezoekers": 0.68, "1181 reacties": 0.45},
-                       threshold=0.57)
+                       threshold=COUNT_MATCH["embeddinggemma"])
     assert check.answers("46 gastsprekers")
     assert not check.answers("469 unieke bezoekers")  # above the threshold, but far below "gastsprekers"
     assert check.counts_other("469 unieke bezoekers") and check.counts_other("1181 reacties")
-    both = CountCheck("jours", {"drie dagen per week": 0.88, "trois jours par semaine": 1.0}, threshold=0.57)
+    both = CountCheck("jours", {"drie dagen per week": 0.88, "trois jours par semaine": 1.0}, threshold=COUNT_MATCH["embeddinggemma"])
     assert both.answers("drie dagen per week") and both.answers("trois jours par semaine")
 
 
