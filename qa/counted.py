@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from .answer_type import counts_in
 
 # "hoeveel bedrijven", "vanaf hoeveel werknemers", "combien de secteurs", "combien de grands thèmes"
-_COUNTED = re.compile(r"\b(?:hoeveel|combien\s+(?:de|d['’]))\s*((?:[^\W\d_]|[()'’-])+)(?:\s+((?:[^\W\d_]|[()'’-])+))?",
-                      re.I)
+_NOUNISH = r"((?:[^\W\d_]|[()'’-])+)"
+_COUNTED = re.compile(rf"\b(?:hoeveel|combien\s+(?:de|d['’]))\s*{_NOUNISH}(?:\s+{_NOUNISH})?", re.I)
 # Words that come between "hoeveel" and the noun, or are no noun: "hoeveel grote bedrijven", "hoeveel kost …"
 _NOT_NOUN = {"nog", "al", "ongeveer", "precies", "meer", "minder", "plus", "moins", "grote", "kleine", "nieuwe",
              "grands", "grandes", "petits", "petites", "nouveaux", "nouvelles", "is", "zijn", "werd", "werden",

@@ -47,7 +47,8 @@ def test_a_count_answers_only_if_it_matches_about_as_well_as_the_best():
     assert check.answers("46 gastsprekers")
     assert not check.answers("469 unieke bezoekers")  # above the threshold, but far below "gastsprekers"
     assert check.counts_other("469 unieke bezoekers") and check.counts_other("1181 reacties")
-    both = CountCheck("jours", {"drie dagen per week": 0.88, "trois jours par semaine": 1.0}, threshold=COUNT_MATCH["embeddinggemma"])
+    both = CountCheck("jours", {"drie dagen per week": 0.88, "trois jours par semaine": 1.0},
+                      threshold=COUNT_MATCH["embeddinggemma"])
     assert both.answers("drie dagen per week") and both.answers("trois jours par semaine")
 
 
