@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .answer_type import counts_in
 
@@ -69,9 +70,12 @@ class CountCheck:
     similarity: dict[str, float]  # sentence -> best cosine of a word it counts to `noun`
     threshold: float
 
+    @cached_property
+    def _floor(self) -> float:
+        return max(self.threshold, max(self.similarity.values(), default=0.0) - COUNT_MARGIN)
+
     def answers(self, sentence: str) -> bool:
-        similarity = self.similarity.get(sentence, 0.0)
-        return similarity >= self.threshold and similarity >= max(self.similarity.values()) - COUNT_MARGIN
+        return sentence in self.similarity and self.similarity[sentence] >= self._floor
 
     def counts_other(self, sentence: str) -> bool:
         """States a count, but of something else than the question asks about."""

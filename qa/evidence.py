@@ -17,7 +17,7 @@ from .fold import fold
 from .index import Index
 from .lexical import tokenize
 from .numbers import numbers_in
-from .sentences import Span, has_link, is_evidence_sentence
+from .sentences import Span, is_evidence_sentence, is_whole_line
 
 # Instructions aimed at a model, planted in a document: never quoted, translated or shown to one.
 _INJECTION = re.compile(
@@ -67,19 +67,12 @@ def candidates(index: Index, hits: list[Hit], fact_line: Callable[[str], bool] |
             if planted_instruction(span.text):
                 continue
             standalone = is_evidence_sentence(span, hit.chunk.text)
-            if not standalone and not (fact_line and _whole_line(span, hit.chunk.text) and fact_line(span.text)):
+            if not standalone and not (fact_line and is_whole_line(span, hit.chunk.text) and fact_line(span.text)):
                 continue
             seen_offsets.add(key_offset)
             seen_text.add(key_text)
             out.append(Evidence(hit, span, 0.0, vector, standalone))
     return out
-
-
-def _whole_line(span: Span, passage: str) -> bool:
-    """Not cut by the chunk's edges, and no link: a line that can be quoted as it stands."""
-    starts = span.start > 0 or span.text[0].isupper() or span.text[0].isdigit()
-    ends = span.end < len(passage) or span.text[-1] in ".!?;:)"
-    return starts and ends and not has_link(span.text)
 
 
 def _overlap(question: str, language: str, sentence: Evidence) -> float:

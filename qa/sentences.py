@@ -65,8 +65,13 @@ def _block_sentences(text: str, lo: int, hi: int, language: str) -> list[Span]:
     return spans
 
 
-def has_link(text: str) -> bool:
-    return bool(_URL.search(text))
+def is_whole_line(span: Span, passage: str) -> bool:
+    """Whether a span too short or unpunctuated to be a sentence can still be quoted as it stands ("469 unieke
+    bezoekers" in a list of figures): not cut by the chunk's edges, no link. Unlike a sentence, it may start
+    with a digit at the chunk's start."""
+    starts = span.start > 0 or span.text[0].isupper() or span.text[0].isdigit()
+    ends = span.end < len(passage) or span.text[-1] in ".!?;:)"
+    return starts and ends and not _URL.search(span.text)
 
 
 def is_evidence_sentence(span: Span, passage: str) -> bool:
