@@ -41,6 +41,9 @@ EMBEDDED_N_CTX = 4096
 CHARS_PER_TOKEN = 3
 OLLAMA_MARGIN_TOKENS = 256
 OLLAMA_MIN_CTX = 4096
+# Below this many shared tokens, saving and restoring a state costs more than it saves.
+FIXED_PART_MIN_TOKENS = 32
+FIXED_PART_STATES = 8  # one per prompt template in use (translate.fr, member.nl, ...), ~15 MB each
 QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 
@@ -104,6 +107,7 @@ class LlamaCppGenerator:
         self._lock = threading.Lock()
         self._llm: Llama | None = None
         self._formatter: Any = None
+        self._states: dict[tuple[int, ...], Any] = {}  # fixed prompt part -> llama state after it
 
     def check(self) -> None:
         with self._lock:
@@ -117,17 +121,45 @@ class LlamaCppGenerator:
     def complete(self, messages: Messages, *, max_tokens: int = 256, on_token: OnToken | None = None) -> str:
         with self._lock:
             llm = self._load()
-            n_prompt = len(self._prompt_tokens(llm, messages))
+            tokens = self._prompt_tokens(llm, messages)
+            n_prompt = len(tokens)
             if n_prompt + max_tokens > self.n_ctx:
                 raise GeneratorError(
                     f"the prompt ({n_prompt} tokens) plus the answer ({max_tokens} tokens) does not fit in the "
                     f"embedded model's context of {self.n_ctx} tokens; ask with fewer passages (a smaller k)")
-            # Forget the previous prompt: reusing its cached prefix evaluates only the rest, in other
-            # batches, and the changed float rounding flips greedy choices - answers must be reproducible.
-            llm.reset()
+            self._start_from_fixed_part(llm, messages, tokens)
             stream = llm.create_chat_completion(messages, temperature=0.0, max_tokens=max_tokens,
                                                 stream=True, seed=SEED)
             return _collect((c["choices"][0]["delta"].get("content") for c in stream), on_token)
+
+    def _start_from_fixed_part(self, llm: Llama, messages: Messages, tokens: list[int]) -> None:
+        """Put the context at the end of the prompt's fixed part (system text and worked examples), so only
+        the last turn is evaluated: a translation prompt's ~400 fixed tokens cost ~4 s each time otherwise.
+
+        The fixed part is evaluated once, on its own, and its state saved; every call starts from that same
+        state. Reusing whatever the previous prompt left instead would evaluate the rest in other batches,
+        and the changed float rounding flips greedy choices: answers must be reproducible."""
+        fixed = self._fixed_tokens(llm, messages)
+        if len(fixed) < FIXED_PART_MIN_TOKENS or tokens[:len(fixed)] != fixed:
+            llm.reset()
+            return
+        key = tuple(fixed)
+        state = self._states.get(key)
+        if state is None:
+            llm.reset()
+            llm.eval(fixed)
+            state = self._states[key] = llm.save_state()
+            while len(self._states) > FIXED_PART_STATES:
+                self._states.pop(next(iter(self._states)))
+        else:
+            llm.load_state(state)
+
+    def _fixed_tokens(self, llm: Llama, messages: Messages) -> list[int]:
+        """The tokens every prompt of this template shares: those two different last turns have in common."""
+        a = self._prompt_tokens(llm, [*messages[:-1], {"role": messages[-1]["role"], "content": "a"}])
+        b = self._prompt_tokens(llm, [*messages[:-1], {"role": messages[-1]["role"], "content": "b"}])
+        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        return a[:n]
 
     def _load(self) -> Llama:
         """Load the model once (caller holds the lock)."""

@@ -201,6 +201,26 @@ def test_embedded_serialises_concurrent_calls(smollm2):
     assert results == [expected, expected]
 
 
+def _translation(text: str) -> list[dict[str, str]]:
+    """A prompt with a long fixed part (system text and a worked example) and a short last turn."""
+    system = ("You translate Dutch into English. Keep every number, date and name exactly. "
+              "Answer with the translation only, nothing else. ") * 3
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": "Dutch: De werkgever betaalt 20 euro per maand."},
+            {"role": "assistant", "content": "The employer pays 20 euros a month."},
+            {"role": "user", "content": f"Dutch: {text}"}]
+
+
+@needs_smollm2
+def test_embedded_answer_does_not_depend_on_the_prompts_before_it(smollm2):
+    # The shared fixed part is evaluated once and reused: a prompt's answer must be the same whether
+    # another prompt of the same template came first or not.
+    after_other = [smollm2.complete(_translation(t), max_tokens=20)
+                   for t in ("Telewerk is vrijwillig.", "De vergoeding bedraagt 5 euro per dag.")][1]
+    fresh = make_generator("embedded", _settings(llm_path=SMOLLM2, llm_threads=1))
+    assert fresh.complete(_translation("De vergoeding bedraagt 5 euro per dag."), max_tokens=20) == after_other
+
+
 def test_embedded_missing_model_file_says_qa_models_fetch(tmp_path):
     gen = make_generator("embedded", _settings(llm_path=tmp_path / "absent.gguf"))
     with pytest.raises(GeneratorError, match="`qa models fetch`"):
@@ -229,8 +249,10 @@ def test_translation_prompt_shows_a_worked_example_before_the_quote():
     from qa.prompts import messages
 
     chat = messages("translate.fr", text="Telewerk is vrijwillig.")
-    assert [m["role"] for m in chat] == ["system", "user", "assistant", "user"]
-    assert "Telewerk is vrijwillig." in chat[-1]["content"] and "Telewerk" not in chat[1]["content"]
+    roles = [m["role"] for m in chat]
+    assert roles[0] == "system" and roles[1:3] == ["user", "assistant"] and roles[-1] == "user"
+    assert "Telewerk is vrijwillig." in chat[-1]["content"]
+    assert not any("Telewerk is vrijwillig." in m["content"] for m in chat[:-1])
 
 
 def test_template_without_a_final_user_turn_is_a_clear_error(tmp_path):
