@@ -19,7 +19,7 @@ from .answer_type import expected_kind, states
 from .counted import CountCheck, checkable, count_check
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language, has_run_in
-from .numbers import numbers_in
+from .numbers import bounds_in, numbers_in
 from .prompts import messages, phrase
 from .scope import committee_at
 from .verify import Checked, Numbered, check, parse_claims
@@ -194,6 +194,8 @@ def translation_problem(source: ev.Evidence, text: str, language: str, embedder,
         return "partly left untranslated"
     if numbers_in(text, language) != numbers_in(source.text, source.language):
         return "numbers changed in translation"
+    if bounds_in(text, language) != bounds_in(source.text, source.language):
+        return "a bound on a number changed in translation"  # "bijna 15 procent" -> "plus de 15 %"
     # Both sides embedded the same way (as queries, out of context): the source's stored vector is
     # contextual and document-side, which scored good translations too low to compare against a floor.
     translated, original = embedder.embed_queries([text, source.text])

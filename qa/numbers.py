@@ -61,3 +61,33 @@ def unsupported_numbers(sentence: str, sources: list[str]) -> set[str]:
     for source in sources:
         known |= numbers_in(source)
     return numbers_in(sentence) - known
+
+
+# Words that bound a number: "bijna 15 procent" is not "plus de 15 %", though both state 15. Grouped by what
+# they do to the number, so a translation can be checked for keeping each bound.
+_BOUNDS = {
+    "about": {"nl": r"bijna|ongeveer|zo['’]n|circa|ca\.|rond|nagenoeg|quasi",
+              "fr": r"presque|environ|près de|pres de|quelque|à peu près|approximativement|quasi"},
+    "over": {"nl": r"meer dan|ruim|minstens|ten minste|tenminste|minimaal|minimum",
+             "fr": r"plus de|au moins|au minimum|minimum|minimal|davantage que"},
+    # not Dutch "tot" nor its French "jusqu'à": "leidde tot 11 wegwijzers" (led to 11) bounds nothing
+    "under": {"nl": r"minder dan|maximaal|maximum|hoogstens|ten hoogste|uiterlijk",
+              "fr": r"moins de|au maximum|maximum|au plus tard|au plus|pas plus de|d['’]ici"},
+    "from": {"nl": r"vanaf|sinds", "fr": r"à partir d[eu]s?|a partir d[eu]s?|depuis|dès"},
+}
+_NUMBER_AHEAD = r"\(?\s*(?:(?:à|le|la|les|l['’]|de|du|het|een)\s+){0,2}(?:\d|" + "|".join(_WORDS) + r")"
+_BOUND_RES = {lang: [(kind, re.compile(rf"\b(?:{words[lang]})\)?\s*{_NUMBER_AHEAD}", re.I))
+                     for kind, words in _BOUNDS.items()] for lang in ("nl", "fr")}
+
+
+def bounds_in(text: str, language: str | None = None) -> set[str]:
+    """The kinds of bound put on the numbers of `text` ("about", "over", "under", "from"): "zo'n 300.000",
+    "meer dan 20", "uiterlijk 30 juni", "à partir du 1er avril". Read in `language`, else in both."""
+    patterns = _BOUND_RES[language] if language else [p for ps in _BOUND_RES.values() for p in ps]
+    return {kind for kind, pattern in patterns if pattern.search(text)}
+
+
+def unsupported_bounds(sentence: str, sources: list[str]) -> set[str]:
+    """Bounds `sentence` puts on a number that none of `sources` puts on any: "more than 15 %" from a passage
+    that says "almost 15 percent"."""
+    return bounds_in(sentence) - set().union(*(bounds_in(s) for s in sources))

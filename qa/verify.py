@@ -14,7 +14,7 @@ import numpy as np
 from .datatypes import Chunk
 from .evidence import planted_instruction
 from .index import Index
-from .numbers import unsupported_numbers
+from .numbers import unsupported_bounds, unsupported_numbers
 from .sentences import split_sentences
 
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -101,12 +101,17 @@ def _check_one(claim: Claim, vector: np.ndarray, passages: Numbered, threshold: 
     if not cited:
         why = "cites no passage" if not claim.cited else f"cites passages that do not exist: {claim.cited}"
         return Checked(claim, [], False, why)
-    invented = unsupported_numbers(claim.text, [passages.support_text(n) for n in cited])
+    sources = [passages.support_text(n) for n in cited]
+    invented = unsupported_numbers(claim.text, sources)
     per_passage = _best_sentences(vector, cited, passages)
     best = max(per_passage.values(), key=lambda b: b[0], default=(-1.0, None))
     if invented:
         return Checked(claim, cited, False, f"states {', '.join(sorted(invented))} which the cited passages do not",
                        best[1], best[0])
+    bounds = unsupported_bounds(claim.text, sources)
+    if bounds:
+        return Checked(claim, cited, False, f"bounds a number ({', '.join(sorted(bounds))}) as the cited passages "
+                       "do not", best[1], best[0])
     if best[1] is None or best[0] < threshold:
         return Checked(claim, cited, False, f"not supported by {cited} (similarity {best[0]:.2f})", best[1], best[0])
     # A verified claim keeps only the citations that support it (a model may cite every passage it was shown).

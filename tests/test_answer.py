@@ -8,7 +8,7 @@ import re
 from qa.answer import translation_problem
 from qa.answer_type import expected_kind, states
 from qa.evidence import candidates
-from qa.numbers import numbers_in, unsupported_numbers
+from qa.numbers import bounds_in, numbers_in, unsupported_numbers
 from qa.service import QAService
 from qa.verify import Numbered, check, parse_claims
 from tests.conftest import CORPUS, build_index, make_settings, write_corpus
@@ -49,6 +49,12 @@ def test_invented_amount_is_rejected_even_with_a_real_citation(qa_service):
     passages = _passages(qa_service, "acv.telewerk-2021.txt")
     [result] = _check(qa_service, passages, "Wie structureel thuiswerkt, krijgt maximaal 250 euro per maand [1].")
     assert not result.verified and "250" in result.reason
+
+
+def test_a_changed_bound_on_a_real_amount_is_rejected(qa_service):
+    passages = _passages(qa_service, "acv.telewerk-2021.txt")
+    [result] = _check(qa_service, passages, "Wie structureel thuiswerkt, krijgt minstens 151,70 euro per maand [1].")
+    assert not result.verified and "bounds a number (over)" in result.reason
 
 
 def test_number_words_count_as_numbers(qa_service):
@@ -225,9 +231,25 @@ def test_a_translation_is_shown_only_when_it_is_french_whole_and_keeps_the_numbe
     assert problem(source.text) == "not in the target language"
     assert problem("Cette indemnité s'élève au maximum à 150,70 euros par mois et est payée en plus du salaire.") \
         == "numbers changed in translation"
+    assert problem("Cette indemnité s'élève à plus de 151,70 euros par mois et est payée en plus du salaire.") \
+        == "a bound on a number changed in translation"
     assert problem("Die vergoeding bedraagt maximaal 151,70 euros par mois, elle est payée en plus du salaire et "
                    "l'employeur ne peut pas la réduire.") \
         == "partly left untranslated"
+
+
+def test_a_bound_on_a_number_is_part_of_what_a_sentence_states():
+    # "bijna 15 procent" was translated "plus de 15 %": the same number, the opposite claim
+    assert bounds_in("zo’n 300.000 werknemers, dat is bijna 15 procent", "nl") == {"about"}
+    assert bounds_in("environ 300.000 travailleurs, soit plus de 15 %", "fr") == {"about", "over"}
+    assert bounds_in("De NAR moet uiterlijk 30 juni 2024 een evaluatie verrichten", "nl") \
+        == bounds_in("Le CNT doit faire une évaluation au plus tard le 30 juin 2024", "fr") == {"under"}
+    assert bounds_in("Vanaf 1 april 2023 moeten ondernemingen", "nl") \
+        == bounds_in("À partir du 1er avril 2023, les entreprises", "fr") == {"from"}
+    assert bounds_in("une indemnité nette de (minimum) 5 euros par jour", "fr") == {"over"}
+    # a bound only counts before a number: "leidde tot 11", "meer dan ooit", "plus de temps"
+    assert bounds_in("Dat leidde tot 11 wegwijzers, meer dan ooit.", "nl") == set()
+    assert bounds_in("Il faut plus de temps pour 20 dossiers.", "fr") == set()
 
 
 def test_untranslated_sentences_are_left_out_of_a_french_answer_unless_they_hold_a_number(qa_service):
