@@ -57,8 +57,11 @@ class SentenceTransformerEmbedder:
                              "or point QA_EMBED_MODEL at a model folder")
         # float32 by default: on AVX-512 CPUs without AMX, bfloat16 matrix products are emulated and ran
         # 1.6x slower here (bench/README.md); bfloat16 remains the choice where memory is short.
+        weights = "float32" if self.dtype == "int8" else self.dtype
         self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True,
-                                          model_kwargs={"dtype": getattr(torch, self.dtype)})
+                                          model_kwargs={"dtype": getattr(torch, weights)})
+        if self.dtype == "int8":
+            _quantize_int8(self._model)
         self.dim = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()  # torch inference from several request threads at once only thrashes 2 cores
 
@@ -113,6 +116,23 @@ class SentenceTransformerEmbedder:
             if progress:
                 progress(len(part))
         return _normalise(out)
+
+
+def _quantize_int8(model) -> None:
+    """Dynamic int8 for the transformer's linear layers but the MLPs' down projections (AVX-512 VNNI does
+    int8 products natively): 1.5x faster indexing with the same retrieval scores (bench/README.md).
+
+    The down projections stay float32 because their inputs carry Gemma's large activation outliers, which one
+    int8 scale per tensor flattens: quantised too, vectors moved to cosine 0.91 of float32 (0.985 without)."""
+    import warnings
+
+    import torch
+
+    names = {n for n, m in model.named_modules()
+             if isinstance(m, torch.nn.Linear) and n.startswith("0.") and "down_proj" not in n}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.ao.quantization.quantize_dynamic(model, names, dtype=torch.qint8, inplace=True)
 
 
 def _once_each(pieces: list[str], encode: Callable[[list[str]], np.ndarray], dim: int,
