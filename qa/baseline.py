@@ -72,6 +72,8 @@ def run_config(service, *, generator: str | None, mode: str, retrieval_settings,
         answer_settings["ollama_model"] = s.ollama_model
     elif generator == "embedded":
         answer_settings["llm"] = Path(s.llm_path).name if s.llm_path else "default (Qwen2.5-Coder-1.5B)"
+    if generator in ("embedded", "ollama"):
+        answer_settings["prompts_sha256"] = _prompts_fingerprint()  # a reworded prompt changes the answers
     try:
         qa_version = version("qa")
     except PackageNotFoundError:
@@ -88,6 +90,15 @@ def run_config(service, *, generator: str | None, mode: str, retrieval_settings,
                       "count": len(questions)},
         "qa_version": qa_version,
     }
+
+
+def _prompts_fingerprint() -> str:
+    from .prompts import PROMPTS_DIR
+
+    digest = hashlib.sha256()
+    for path in sorted(PROMPTS_DIR.glob("*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def chunks_fingerprint(chunks) -> str:

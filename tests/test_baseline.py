@@ -192,3 +192,16 @@ def test_long_lists_of_flipped_questions_are_cut_in_the_text_only():
     assert "40 question(s) flipped from pass to fail: nl-000," in text and "nl-014 and 25 more" in text
     assert "nl-015" not in text and len(change.to_json()["flipped"]) == 40
     assert "got worse" in bl.Change("retrieval", "mrr", "all", 0.9, 0.1, 0.02, ["nl-001"]).describe()
+
+
+def test_a_reworded_prompt_changes_the_answer_settings(tmp_path, monkeypatch):
+    import shutil
+
+    from qa import prompts
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(prompts.PROMPTS_DIR, folder)
+    monkeypatch.setattr(prompts, "PROMPTS_DIR", folder)
+    before = bl._prompts_fingerprint()
+    (folder / "translate.fr.txt").write_text((folder / "translate.fr.txt").read_text() + "\n", encoding="utf-8")
+    assert bl._prompts_fingerprint() != before
