@@ -73,11 +73,20 @@ _BOUNDS = {
     # not Dutch "tot" nor its French "jusqu'à": "leidde tot 11 wegwijzers" (led to 11) bounds nothing
     "under": {"nl": r"minder dan|maximaal|maximum|hoogstens|ten hoogste|uiterlijk",
               "fr": r"moins de|au maximum|maximum|au plus tard|au plus|pas plus de|d['’]ici"},
-    "from": {"nl": r"vanaf|sinds", "fr": r"à partir d[eu]s?|a partir d[eu]s?|depuis|dès"},
+    "from": {"nl": r"vanaf|sinds|sedert|met ingang van",
+             "fr": r"à partir d[eu]s?|a partir d[eu]s?|à compter d[eu]s?|depuis|dès"},
 }
-_NUMBER_AHEAD = r"\(?\s*(?:(?:à|le|la|les|l['’]|de|du|het|een)\s+){0,2}(?:\d|" + "|".join(_WORDS) + r")"
-_BOUND_RES = {lang: [(kind, re.compile(rf"\b(?:{words[lang]})\)?\s*{_NUMBER_AHEAD}", re.I))
-                     for kind, words in _BOUNDS.items()] for lang in ("nl", "fr")}
+
+
+def _bound_re(bound_words: str, language: str) -> re.Pattern:
+    """The bound words, then (after at most two articles or prepositions) a number in digits or words."""
+    numbers = "|".join(_WORDS_BY_LANGUAGE[language])
+    ahead = rf"\(?\s*(?:(?:à|le|la|les|l['’]|de|du|het|een)\s+){{0,2}}(?:\d|(?:{numbers})\b)"
+    return re.compile(rf"\b(?:{bound_words})\)?\s*{ahead}", re.I)
+
+
+_BOUND_RES = {lang: [(kind, _bound_re(words[lang], lang)) for kind, words in _BOUNDS.items()]
+              for lang in ("nl", "fr")}
 
 
 def bounds_in(text: str, language: str | None = None) -> set[str]:

@@ -245,6 +245,7 @@ def test_a_bound_on_a_number_is_part_of_what_a_sentence_states():
     assert bounds_in("De NAR moet uiterlijk 30 juni 2024 een evaluatie verrichten", "nl") \
         == bounds_in("Le CNT doit faire une évaluation au plus tard le 30 juin 2024", "fr") == {"under"}
     assert bounds_in("Vanaf 1 april 2023 moeten ondernemingen", "nl") \
+        == bounds_in("sedert 1 mei 2022 op vrijwillige basis", "nl") \
         == bounds_in("À partir du 1er avril 2023, les entreprises", "fr") == {"from"}
     assert bounds_in("une indemnité nette de (minimum) 5 euros par jour", "fr") == {"over"}
     # a bound only counts before a number: "leidde tot 11", "meer dan ooit", "plus de temps"
