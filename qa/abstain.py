@@ -10,6 +10,8 @@ of which says something a member would accept as a reason:
   (qa/answer_type.py: a passage on the right topic that states no amount does not say how much);
 - the question asks how many of a named thing and no retrieved sentence counts that thing
   (qa/counted.py: "1181 reacties" does not say how many members);
+- the question asks when, and no retrieved sentence that states a date is about what it asks
+  (qa/dated.py: the 1 April 2023 deadline for disconnection agreements does not date their evaluation);
 - the question asks for an amount, and the only amounts near are those of joint committees it does not
   name (qa/scope.py: "5 euros a day" of the funeral sector does not answer a civil servant);
 - the best passage or sentence is far from the question (per-language floors, calibrated).
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from .answer_type import expected_kind, states
 from .counted import CountCheck
+from .dated import DateCheck
 from .datatypes import Hit
 from .evidence import Evidence
 from .index import Index
@@ -74,8 +77,9 @@ def _years_after_documents(question: str, index: Index) -> list[str]:
 
 
 def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence], index: Index,
-           settings, count: CountCheck | None = None) -> Verdict:
-    """`count`: for a "how many X" question, which candidate sentences count X (qa/counted.py)."""
+           settings, check: CountCheck | DateCheck | None = None) -> Verdict:
+    """`check`: for a "how many X" question, which candidate sentences count X (qa/counted.py); for a "when"
+    question, which state a date and are about what was asked (qa/dated.py)."""
     if not hits or not ranked:
         return Verdict(True, "nothing retrieved")
     names = unknown_names(question, index)
@@ -91,9 +95,9 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     if missing:
         return Verdict(True, f"no passage mentions {', '.join(sorted(missing))}")
     kind = expected_kind(question)
-    if count is not None:
-        if not any(count.answers(e.text) for e in ranked):
-            return Verdict(True, f"none of the closest passages says how many {count.noun}")
+    if check is not None:
+        if not any(check.answers(e.text) for e in ranked):
+            return Verdict(True, check.missing)
     elif kind in ("amount", "count"):  # not "date": "wanneer mag …" asks for a condition, which states no date
         stating = [e for e in ranked[:EVIDENCE_WINDOW] if states(kind, e.text)]
         if not stating:

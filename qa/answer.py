@@ -17,6 +17,8 @@ from . import evidence as ev
 from .abstain import EVIDENCE_WINDOW, decide
 from .answer_type import expected_kind, states
 from .counted import CountCheck, checkable, count_check
+from .dated import DateCheck, date_check
+from .dated import checkable as dates_checkable
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language, has_run_in
 from .numbers import bounds_in, numbers_in
@@ -25,6 +27,7 @@ from .scope import committee_at
 from .verify import Checked, Numbered, check, parse_claims
 
 OnToken = Callable[[str], None]
+AnswerCheck = CountCheck | DateCheck
 
 
 @dataclass
@@ -58,9 +61,9 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     timings["retrieve_ms"] = _ms(started)
 
     t = time.perf_counter()
-    ranked, chosen, count = choose_evidence(question, language, hits, query_vector, retriever, settings)
+    ranked, chosen, check = choose_evidence(question, language, hits, query_vector, retriever, settings)
     timings["evidence_ms"] = _ms(t)
-    verdict = decide(question, language, hits, ranked, retriever.index, settings, count)
+    verdict = decide(question, language, hits, ranked, retriever.index, settings, check)
     if verdict.abstain:
         return _abstain(language, mode, hits, generator, timings, started, verdict.reason)
 
@@ -93,23 +96,31 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
 
 
 def choose_evidence(question: str, language: str, hits: list[Hit], query_vector, retriever, settings
-                    ) -> tuple[list[ev.Evidence], list[ev.Evidence], CountCheck | None]:
-    """Candidate sentences best first, the ones the answer will rest on, and for a "how many X" question
-    which sentences count X."""
+                    ) -> tuple[list[ev.Evidence], list[ev.Evidence], AnswerCheck | None]:
+    """Candidate sentences best first, the ones the answer will rest on, and for a "how many X" or "when"
+    question which sentences answer it (a count of X; a date in a sentence about what was asked)."""
     kind = expected_kind(question)
     counting = kind == "count" and checkable(question, retriever.embedder)
     pool = ev.candidates(retriever.index, hits, fact_line=(lambda text: states("count", text)) if counting else None)
     ranked = ev.score(question, language, query_vector, pool)
-    count = (count_check(question, [e.text for e in ranked if states("count", e.text)], retriever.embedder)
-             if counting else None)
-    answering = count.answers if count else (lambda text: states(kind, text)) if kind else None
-    # the noun says which count answers, so it may come from any retrieved passage
-    window = len(ranked) if count else EVIDENCE_WINDOW
+    check = _answer_check(question, kind, counting, ranked, query_vector, retriever.embedder)
+    answering = check.answers if check else (lambda text: states(kind, text)) if kind else None
+    # the check says which sentences answer, so they may come from any retrieved passage
+    window = len(ranked) if check else EVIDENCE_WINDOW
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
                        must=answering, window=window, language=language)
-    if count and any(count.answers(e.text) for e in chosen):
-        chosen = [e for e in chosen if not count.counts_other(e.text)]  # "29 sectoren" does not say how many firms
-    return ranked, _with_answer_passages(chosen, answering), count
+    if isinstance(check, CountCheck) and any(check.answers(e.text) for e in chosen):
+        chosen = [e for e in chosen if not check.counts_other(e.text)]  # "29 sectoren" does not say how many firms
+    return ranked, _with_answer_passages(chosen, answering), check
+
+
+def _answer_check(question: str, kind: str | None, counting: bool, ranked: list[ev.Evidence], query_vector,
+                  embedder) -> AnswerCheck | None:
+    if counting:
+        return count_check(question, [e.text for e in ranked if states("count", e.text)], embedder)
+    if kind == "date" and dates_checkable(embedder):
+        return date_check([(e.text, e.vector) for e in ranked], query_vector, embedder)
+    return None
 
 
 def _with_answer_passages(chosen: list[ev.Evidence], answering: Callable[[str], bool] | None) -> list[ev.Evidence]:

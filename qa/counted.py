@@ -77,6 +77,10 @@ class CountCheck:
     def answers(self, sentence: str) -> bool:
         return sentence in self.similarity and self.similarity[sentence] >= self._floor
 
+    @property
+    def missing(self) -> str:
+        return f"none of the closest passages says how many {self.noun}"
+
     def counts_other(self, sentence: str) -> bool:
         """States a count, but of something else than the question asks about."""
         return sentence in self.similarity and not self.answers(sentence)
