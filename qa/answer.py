@@ -17,8 +17,7 @@ from . import evidence as ev
 from .abstain import EVIDENCE_WINDOW, decide
 from .answer_type import expected_kind, states
 from .counted import CountCheck, checkable, count_check
-from .dated import DateCheck, date_check
-from .dated import checkable as dates_checkable
+from . import dated
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language, has_run_in
 from .numbers import bounds_in, numbers_in
@@ -27,7 +26,7 @@ from .scope import committee_at
 from .verify import Checked, Numbered, check, parse_claims
 
 OnToken = Callable[[str], None]
-AnswerCheck = CountCheck | DateCheck
+AnswerCheck = CountCheck | dated.DateCheck
 
 
 @dataclass
@@ -118,8 +117,8 @@ def _answer_check(question: str, kind: str | None, counting: bool, ranked: list[
                   embedder) -> AnswerCheck | None:
     if counting:
         return count_check(question, [e.text for e in ranked if states("count", e.text)], embedder)
-    if kind == "date" and dates_checkable(embedder):
-        return date_check([(e.text, e.vector) for e in ranked], query_vector, embedder)
+    if kind == "date" and dated.checkable(embedder):
+        return dated.date_check([(e.text, e.vector) for e in ranked], query_vector, embedder)
     return None
 
 
