@@ -44,6 +44,8 @@ _STOP_NAMES = {"Mag", "Wat", "Wie", "Hoe", "Hoeveel", "Welke", "Wanneer", "Waaro
                "Qui", "Que", "Quand", "Pourquoi", "Puis", "Peut", "Les", "Mon", "Ma", "Mes", "Dans", "Ik", "Mijn"}
 
 
+# What a "how many X" or "when" question checks each candidate sentence with (qa/counted.py, qa/dated.py).
+AnswerCheck = CountCheck | DateCheck
 EVIDENCE_WINDOW = 8  # the best-scored evidence sentences an amount or count must be found in
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 
@@ -77,7 +79,7 @@ def _years_after_documents(question: str, index: Index) -> list[str]:
 
 
 def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence], index: Index,
-           settings, check: CountCheck | DateCheck | None = None) -> Verdict:
+           settings, check: AnswerCheck | None = None) -> Verdict:
     """`check`: for a "how many X" question, which candidate sentences count X (qa/counted.py); for a "when"
     question, which state a date and are about what was asked (qa/dated.py)."""
     if not hits or not ranked:
@@ -98,7 +100,7 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     if check is not None:
         if not any(check.answers(e.text) for e in ranked):
             return Verdict(True, check.missing)
-    elif kind in ("amount", "count"):  # not "date": "wanneer mag …" asks for a condition, which states no date
+    elif kind in ("amount", "count"):  # not "date": without a calibrated embedder, no date of what was asked
         stating = [e for e in ranked[:EVIDENCE_WINDOW] if states(kind, e.text)]
         if not stating:
             return Verdict(True, f"none of the closest passages states {'an amount' if kind == 'amount' else 'a number'}")

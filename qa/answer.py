@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import dated
 from . import evidence as ev
-from .abstain import EVIDENCE_WINDOW, decide
+from .abstain import EVIDENCE_WINDOW, AnswerCheck, decide
 from .answer_type import expected_kind, states
 from .counted import CountCheck, checkable, count_check
-from . import dated
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language, has_run_in
 from .numbers import bounds_in, numbers_in
@@ -26,7 +26,6 @@ from .scope import committee_at
 from .verify import Checked, Numbered, check, parse_claims
 
 OnToken = Callable[[str], None]
-AnswerCheck = CountCheck | dated.DateCheck
 
 
 @dataclass

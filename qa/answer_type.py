@@ -3,9 +3,9 @@
 "How much is the allowance?" is only answered by a sentence that states an amount, "how many sectors?" by
 one that states a count; a passage on the right topic that states neither does not answer, however close
 it is. This is the classic expected-answer-type check of question answering, kept to the types whose
-misses matter most here: amounts of money and counts (abstention and evidence) and dates (evidence only: "when
-was report 131 issued?" needs the sentence with the date quoted, but "wanneer" also asks for a condition, so
-a missing date is no reason to abstain).
+misses matter most here: amounts of money and counts (abstention and evidence) and dates ("when was report
+131 issued?" needs the sentence with the date quoted; "wanneer mag …" asks for a condition and is no date
+question). Whether a date is one of what was asked is qa/dated.py's call, which also decides abstention.
 """
 
 from __future__ import annotations

@@ -86,6 +86,20 @@ def build_index(corpus: Path, index_dir: Path, settings: Settings) -> Path:
     return index_dir
 
 
+def gemma_service_over(root: Path, name: str, text: str):
+    """A service with the real EmbeddingGemma over one document (skips when the model is not fetched): the
+    checks calibrated for that embedder (qa/counted.py, qa/dated.py) are off with the light test embedder."""
+    from qa.service import QAService
+
+    if not (Settings(_env_file=None).models_dir / "embeddinggemma" / "modules.json").exists():
+        pytest.skip("EmbeddingGemma is not fetched (`qa models fetch`)")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    settings = make_settings(embed_model="embeddinggemma")
+    return QAService.load(settings, build_index(corpus, root / "index", settings))
+
+
 @pytest.fixture(scope="session")
 def qa_corpus(tmp_path_factory) -> Path:
     return write_corpus(tmp_path_factory.mktemp("corpus"))

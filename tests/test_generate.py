@@ -212,13 +212,21 @@ def _translation(text: str) -> list[dict[str, str]]:
 
 
 @needs_smollm2
-def test_embedded_answer_does_not_depend_on_the_prompts_before_it(smollm2):
-    # The shared fixed part is evaluated once and reused: a prompt's answer must be the same whether
-    # another prompt of the same template came first or not.
-    after_other = [smollm2.complete(_translation(t), max_tokens=20)
-                   for t in ("Telewerk is vrijwillig.", "De vergoeding bedraagt 5 euro per dag.")][1]
+def test_embedded_evaluates_a_templates_fixed_part_once_and_answers_as_a_fresh_model(smollm2):
+    # The second prompt of a template starts from the saved state after its fixed part: only its last turn
+    # and the answer's tokens are evaluated. Its answer must still be the one a fresh model gives.
+    smollm2.complete(_translation("Telewerk is vrijwillig."), max_tokens=20)
+    llm, evaluated = smollm2._llm, []
+    real_eval = llm.eval
+    llm.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]  # counts, then evaluates
+    try:
+        second = smollm2.complete(_translation("De vergoeding bedraagt 5 euro per dag."), max_tokens=20)
+    finally:
+        del llm.eval
+    prompt = count_tokens(_translation("De vergoeding bedraagt 5 euro per dag."), smollm2)
+    assert 0 < sum(evaluated) < prompt // 2  # the fixed part is most of the prompt
     fresh = make_generator("embedded", _settings(llm_path=SMOLLM2, llm_threads=1))
-    assert fresh.complete(_translation("De vergoeding bedraagt 5 euro per dag."), max_tokens=20) == after_other
+    assert fresh.complete(_translation("De vergoeding bedraagt 5 euro per dag."), max_tokens=20) == second
 
 
 def test_embedded_missing_model_file_says_qa_models_fetch(tmp_path):
