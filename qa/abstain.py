@@ -27,6 +27,7 @@ from .counted import CountCheck
 from .dated import DateCheck
 from .datatypes import Hit
 from .evidence import Evidence
+from .fold import fold
 from .index import Index
 from .lexical import tokenize
 from .numbers import numbers_in
@@ -71,11 +72,25 @@ def unknown_names(question: str, index: Index) -> list[str]:
 
 
 def _years_after_documents(question: str, index: Index) -> list[str]:
-    """Years in the question later than every document's date: what happened then cannot be in them."""
+    """Years in the question later than every document's date: what happened then cannot be in them.
+
+    A year that is part of a name the documents use ("de SERV-platformtekst 2030", "Agenda 2030") is no
+    time: the question asks about a known text, not about the future."""
     dated = [int(d.date[:4]) for d in index.documents.values() if d.date and d.date[:4].isdigit()]
     if not dated or len(dated) < len(index.documents):
         return []  # an undated document might be recent
-    return sorted({y for y in _YEAR.findall(question) if int(y) > max(dated)})
+    return sorted({m.group(1) for m in _YEAR.finditer(question)
+                   if int(m.group(1)) > max(dated) and not _named_with_year(question, m, index)})
+
+
+def _named_with_year(question: str, year: re.Match, index: Index) -> bool:
+    """The word before the year is no stop word ("van 2024", "en 2024" are times) and the documents hold
+    that word followed by the year."""
+    before = re.findall(r"[\w'’-]+", question[:year.start()])
+    if not before or not tokenize(before[-1], "nl") or not tokenize(before[-1], "fr"):
+        return False
+    name = fold(f"{before[-1]} {year.group(1)}")
+    return any(name in fold(chunk.text) for chunk in index.chunks)
 
 
 def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence], index: Index,

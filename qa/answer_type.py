@@ -17,11 +17,13 @@ Kind = Literal["amount", "count", "date"]
 
 _QUANTITY = re.compile(r"\b(hoeveel|hoe hoog|hoe groot|welk bedrag|combien|à combien|quel(?:le)?s? (?:est|sont) "
                        r"(?:le|la|les) (?:montant|prix|coût|salaire))\b", re.I)
-_MONEY = re.compile(r"\b(bedra\w*|vergoeding\w*|kost\w*|prijs\w*|boete\w*|loon|lonen|salaris\w*|premie\w*|"
-                    r"toelage\w*|euro|montant\w*|coût\w*|coute\w*|prix|amende\w*|salaire\w*|indemnité\w*|"
-                    r"prime\w*|allocation\w*)\b", re.I)
+_MONEY = re.compile(r"\b(bedra\w*|geld|argent|budget\w*|vergoeding\w*|kost\w*|prijs\w*|boete\w*|loon|lonen|"
+                    r"salaris\w*|premie\w*|toelage\w*|euro|montant\w*|coût\w*|coute\w*|prix|amende\w*|salaire\w*|"
+                    r"indemnité\w*|prime\w*|allocation\w*)\b", re.I)
 
-_AMOUNT = re.compile(r"(\d[\d.,\u00a0\u202f ]*\s*(€|euro|eur\b)|€\s*\d)", re.I)
+# "20 euro", "€ 20", and sums with a scale word: "7,6 milliards €", "5 miljoen euro", "2 milliards d'euros"
+_AMOUNT = re.compile(r"(\d[\d.,\u00a0\u202f ]*\s*(?:(?:miljoen|miljard|million|milliard)s?\s*(?:d['’]\s*)?)?"
+                     r"(€|euro|eur\b)|€\s*\d)", re.I)
 # A number that counts something: not a year, not a day of a month, not a reference number (cao nr. 85,
 # PC 320, article 7), which are the numbers policy texts are full of. French "onze" (11) is left out: in Dutch
 # it is "our", and both languages meet in one collection.
@@ -38,6 +40,8 @@ _WHEN = re.compile(r"\b(?:(?:wanneer|quand)(?!\s+(?:mag|mogen|moet|moeten|kan|ku
                    r"bent|puis|peut|peuvent|dois|doit|doivent|ai|a|ont|suis|est)\b)|welk jaar|welke datum|"
                    r"quelle année|quelle date)", re.I)
 _DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{_MONTH})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
+_COMMITTEE_NAME = re.compile(r"\s*[.:]?\s*(?:(?:sous-)?commission paritaire|paritair (?:sub)?comité|"
+                             r"(?:pc|psc|cp|scp)\b)", re.I)
 _CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
@@ -75,4 +79,6 @@ def _is_count(sentence: str, match: re.Match) -> bool:
         return False  # "4- Répondre …", "(5) Sociare": numbering too
     if re.search(r"[/-]$", before):
         return False
+    if _COMMITTEE_NAME.match(after):
+        return False  # "126 Commission paritaire de l'ameublement": the committee's number in the annex tables
     return not re.search(_REFERENCE, before)

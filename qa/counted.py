@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .answer_type import counts_in
+from .lexical import tokenize
 
 # "hoeveel bedrijven", "vanaf hoeveel werknemers", "combien de secteurs", "combien de grands thèmes"
 _NOUNISH = r"((?:[^\W\d_]|[()'’-])+)"
@@ -96,8 +97,23 @@ def count_check(question: str, sentences: list[str], embedder) -> CountCheck | N
     if not checkable(question, embedder):
         return None
     noun, threshold = counted_noun(question), COUNT_MATCH[embedder.name]
+    others = _other_words(question, noun)
     words = {s: counted_words(s) for s in sentences}
-    vocabulary = sorted({noun, *(w for ws in words.values() for w in ws)})
+    vocabulary = sorted({noun, *others, *(w for ws in words.values() for w in ws)})
     vectors = dict(zip(vocabulary, embedder.embed_queries(vocabulary)))
-    similarity = {s: max((float(vectors[w] @ vectors[noun]) for w in ws), default=0.0) for s, ws in words.items()}
+
+    def match(word: str) -> float:
+        """The counted word's closeness to the noun, 0 when another word of the question is closer: "Hoeveel
+        bedrijven … hun werknemers …?" is not answered by "20 werknemers"."""
+        to_noun = float(vectors[word] @ vectors[noun])
+        return 0.0 if any(float(vectors[word] @ vectors[o]) > to_noun for o in others) else to_noun
+
+    similarity = {s: max((match(w) for w in ws), default=0.0) for s, ws in words.items()}
     return CountCheck(noun, {s: v for s, v in similarity.items() if words[s]}, threshold)
+
+
+def _other_words(question: str, noun: str) -> list[str]:
+    """The question's words besides the counted noun, "how many" and stop words."""
+    words = {w for w in _WORD.findall(question[_COUNTED.search(question).end():])}
+    return sorted(w for w in words if w.lower() not in _NOT_NOUN | {noun.lower()}
+                  and tokenize(w, "nl", stem=False) and tokenize(w, "fr", stem=False))

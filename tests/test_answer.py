@@ -150,13 +150,25 @@ def test_dates_and_reference_numbers_are_not_counts():
     assert not states("count", "We danken onze collega's voor het geleverde werk.")  # Dutch "onze" is "our"
 
 
-def _dated_service(tmp_path, *docs: str) -> QAService:
-    """A service over some of the test documents, every one of them dated (2021 or 2022)."""
+def test_sums_with_a_scale_word_are_amounts():
+    # a budget question was refused as "no amount stated" before: "7,6 milliards €" was not read as money
+    assert states("amount", "Le Plan de relance de la Wallonie (319 projets, 7,6 milliards €) comprend 13 projets")
+    assert states("amount", "Het budget bedraagt 5 miljoen euro.")
+    assert states("amount", "un investissement de 2 milliards d’euros")
+    assert not states("amount", "Le Plan de relance de la Wallonie comprend 319 projets.")
+    assert expected_kind("Hoeveel geld gaat er naar digitalisering?") == "amount"
+    assert expected_kind("Combien d'argent la Wallonie consacre-t-elle au numérique ?") == "amount"
+
+
+def _dated_service(tmp_path, *docs: str, texts: dict[str, str] | None = None) -> QAService:
+    """A service over some of the test documents (and `texts`: name -> text), every one of them dated
+    (2021 or 2022)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     catalog = {}
-    for i, doc in enumerate(docs):
-        (corpus / doc).write_text(CORPUS[doc], encoding="utf-8")
+    texts = {**{doc: CORPUS[doc] for doc in docs}, **(texts or {})}
+    for i, (doc, text) in enumerate(texts.items()):
+        (corpus / doc).write_text(text, encoding="utf-8")
         catalog[doc] = {"title": doc.split(".")[0], "publisher": "ACV", "date": f"202{1 + i % 2}"}
     (corpus / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
     settings = make_settings()
@@ -170,6 +182,16 @@ def test_a_question_about_a_year_after_every_document_is_answered_honestly(tmp_p
     assert later.to_json()["abstain_reason"] == "the documents predate 2025"  # for helpdesk and evaluators
     covered = service.ask("Hoeveel bedraagt de vergoeding voor wie structureel thuiswerkt?", generator="extractive")
     assert not covered.abstained and "151,70" in covered.answer
+
+
+def test_a_year_in_the_name_of_a_text_the_documents_cite_is_no_time(tmp_path):
+    plan = ("De vakbond schreef zijn toekomstvisie neer in het Toekomstplan 2030 van 12 maart 2021. "
+            "Het Toekomstplan 2030 vraagt een recht op opleiding van vijf dagen per jaar voor elke werknemer.\n")
+    service = _dated_service(tmp_path, "deconnectie.md", texts={"toekomstplan.txt": plan})
+    named = service.ask("Wat vraagt het Toekomstplan 2030 over opleiding?", generator="extractive")
+    assert not named.abstained and "vijf dagen" in named.answer
+    later = service.ask("Wat vraagt de vakbond in 2030 over opleiding?", generator="extractive")
+    assert later.abstained and later.to_json()["abstain_reason"] == "the documents predate 2030"
 
 
 def test_amount_question_over_passages_stating_no_amount_is_not_answered(tmp_path):

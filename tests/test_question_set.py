@@ -172,3 +172,19 @@ def test_question_language_matches_lang_by_heuristic(rows):
     """Independent of qa.language: the word-list heuristic must agree on every question too."""
     wrong = [(row["id"], row["question"]) for row in rows if _heuristic_language(row["question"]) != row["lang"]]
     assert not wrong, wrong
+
+
+CALIBRATION_SETS = sorted((ROOT / "eval" / "calibration").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
+def test_calibration_sets_follow_the_schema_with_verbatim_evidence(path):
+    """The sets the answer checks were calibrated on (eval/README.md) load as `qa eval --corpus` loads them:
+    schema, unique ids, every evidence quote found in the cleaned document."""
+    from qa.evaluate import corpus_texts, load_questions
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"sample corpus not found at {CORPUS}")
+    questions = load_questions(path, corpus_texts(CORPUS))
+    assert {q.lang for q in questions} == LANGS
+    assert any(q.unanswerable for q in questions) and any(not q.unanswerable for q in questions)
