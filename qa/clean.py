@@ -42,7 +42,7 @@ class CleanStats:
     hyphen_joins: int = 0  # "digitali-\nsering" -> "digitalisering"
     hyphens_kept: int = 0  # "ICT-\ninfrastructuur" -> "ICT-infrastructuur" (line break removed, hyphen kept)
     page_numbers: int = 0  # lines that were only a page number
-    inline_numbers: int = 0  # stray numbers inside a line ("samenwerking  6  en aangepaste")
+    inline_numbers: int = 0  # stray numbers in a line ("samenwerking  6  en"), markers glued to a year ("20162")
     debris_lines: int = 0  # repeated running headers/footers and lines without letters or digits
 
     def add(self, other: CleanStats) -> None:
@@ -181,6 +181,22 @@ def _drop_inline_numbers(text: str, stats: CleanStats) -> str:
         return " "
 
     return _INLINE_NUMBER.sub(repl, text)
+
+
+# A footnote marker the PDF extractor glued to the year of a date ("SERV-platformtekst 2030 van 8 februari
+# 20162."): quoted as it stands it tells the member a wrong date. After a day and a month, a year has four
+# digits, so one or two more are the marker.
+_MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|janvier|"
+           "février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
+_GLUED_MARKER = re.compile(rf"(\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\s+(?:19|20)\d\d)\d{{1,2}}\b", re.IGNORECASE)
+
+
+def _unglue_date_markers(text: str, stats: CleanStats) -> str:
+    def repl(m: re.Match[str]) -> str:
+        stats.inline_numbers += 1
+        return m.group(1)
+
+    return _GLUED_MARKER.sub(repl, text)
 
 
 # --- Repeated debris -----------------------------------------------------------------------
@@ -525,7 +541,7 @@ _NEVER_LAST = frozenset(
 
 
 def _clean_lines(text: str, vocab: _Vocabulary, debris: set[tuple[str, ...]], stats: CleanStats) -> str:
-    text = _drop_inline_numbers(text, stats)
+    text = _unglue_date_markers(_drop_inline_numbers(text, stats), stats)
     # Trailing spaces stay until the hyphen step: "beroeps- \nen" (space) is not a broken word.
     lines = _drop_blocks(text.split("\n"), debris, stats)
     kept: list[str] = []

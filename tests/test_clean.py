@@ -172,6 +172,15 @@ def test_page_number_inside_a_paragraph_is_dropped() -> None:
     assert stats.inline_numbers == 3
 
 
+def test_a_footnote_marker_glued_to_the_year_of_a_date_is_dropped() -> None:
+    raw = "Die uitdagingen werden beschreven in de SERV-platformtekst 2030 van 8 februari 20162. Eén ervan is …\n"
+    text, stats = clean_text_with_stats(raw)
+    assert "van 8 februari 2016. Eén" in text and "20162" not in text
+    assert stats.inline_numbers == 1
+    kept = "Op 3 mai 2017 werd 20000 euro betaald, vanaf 1er janvier 2025 en in 2030 20 projecten."
+    assert clean_text(kept) == kept  # a year stands alone; other numbers are content
+
+
 def test_numbers_that_are_content_are_kept() -> None:
     raw = (
         "De SERV organiseerde op 28 en 29 juni 2017 rondetafels.\n\n"

@@ -177,4 +177,6 @@ def test_a_build_made_by_an_older_cleaner_is_rebuilt_although_no_file_changed(qa
     manifest_path.write_text(json.dumps(manifest))
     report = _ingest(corpus, index)
     assert report.wrote_build and report.embedded_chunks == report.chunks > 0  # nothing reused
-    assert load_index(index).manifest.chunking["text_pipeline"] == 2
+    from qa.ingest import TEXT_PIPELINE
+
+    assert load_index(index).manifest.chunking["text_pipeline"] == TEXT_PIPELINE > 1
