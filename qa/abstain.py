@@ -71,26 +71,26 @@ def unknown_names(question: str, index: Index) -> list[str]:
     return unknown
 
 
-def _years_after_documents(question: str, index: Index) -> list[str]:
+def _years_after_documents(question: str, index: Index, hits: list[Hit]) -> list[str]:
     """Years in the question later than every document's date: what happened then cannot be in them.
 
-    A year that is part of a name the documents use ("de SERV-platformtekst 2030", "Agenda 2030") is no
-    time: the question asks about a known text, not about the future."""
+    A year that is part of a name a retrieved passage uses ("de SERV-platformtekst 2030", "Agenda 2030") is
+    no time: the question asks about a known text, not about the future."""
     dated = [int(d.date[:4]) for d in index.documents.values() if d.date and d.date[:4].isdigit()]
     if not dated or len(dated) < len(index.documents):
         return []  # an undated document might be recent
     return sorted({m.group(1) for m in _YEAR.finditer(question)
-                   if int(m.group(1)) > max(dated) and not _named_with_year(question, m, index)})
+                   if int(m.group(1)) > max(dated) and not _named_with_year(question, m, hits)})
 
 
-def _named_with_year(question: str, year: re.Match, index: Index) -> bool:
-    """The word before the year is no stop word ("van 2024", "en 2024" are times) and the documents hold
-    that word followed by the year."""
+def _named_with_year(question: str, year: re.Match, hits: list[Hit]) -> bool:
+    """The word before the year is no stop word ("van 2024", "en 2024" are times) and a retrieved passage
+    holds that word followed by the year."""
     before = re.findall(r"[\w'’-]+", question[:year.start()])
     if not before or not tokenize(before[-1], "nl") or not tokenize(before[-1], "fr"):
         return False
     name = fold(f"{before[-1]} {year.group(1)}")
-    return any(name in fold(chunk.text) for chunk in index.chunks)
+    return any(name in fold(hit.chunk.text) for hit in hits)
 
 
 def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence], index: Index,
@@ -102,7 +102,7 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     names = unknown_names(question, index)
     if names:
         return Verdict(True, f"the documents never mention {', '.join(names)}")
-    later = _years_after_documents(question, index)
+    later = _years_after_documents(question, index, hits)
     if later:
         return Verdict(True, f"the documents predate {', '.join(later)}")
     # a passage's title counts: every passage of "Rapport nr. 131" is about report 131

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from .numbers import MONTH_PATTERN
+
 Kind = Literal["amount", "count", "date"]
 
 _QUANTITY = re.compile(r"\b(hoeveel|hoe hoog|hoe groot|welk bedrag|combien|à combien|quel(?:le)?s? (?:est|sont) "
@@ -30,8 +32,7 @@ _AMOUNT = re.compile(r"(\d[\d.,\u00a0\u202f ]*\s*(?:(?:miljoen|miljard|million|m
 _NUMBER_WORDS = (r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig|"
                  r"honderd|duizend|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt|trente|"
                  r"quarante|cinquante|cent|mille")
-_MONTH = (r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|janvier|"
-          r"février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
+_MONTH = MONTH_PATTERN
 _REFERENCE = (r"(?<!\w)(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|article|advies|avis|rapport|cao|cct|afdeling|"
               r"hoofdstuk|chapitre|section|titel|titre|punt|point|fase|phase|bijlage|annexe|deel|partie|stap|"
               r"étape|axe|as)\.?\s*$")

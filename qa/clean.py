@@ -21,6 +21,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, fields
 
+from .numbers import MONTH_PATTERN
+
 __all__ = [
     "CleanStats",
     "clean_pages",
@@ -186,9 +188,7 @@ def _drop_inline_numbers(text: str, stats: CleanStats) -> str:
 # A footnote marker the PDF extractor glued to the year of a date ("SERV-platformtekst 2030 van 8 februari
 # 20162."): quoted as it stands it tells the member a wrong date. After a day and a month, a year has four
 # digits, so one or two more are the marker.
-_MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|janvier|"
-           "février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
-_GLUED_MARKER = re.compile(rf"(\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\s+(?:19|20)\d\d)\d{{1,2}}\b", re.IGNORECASE)
+_GLUED_MARKER = re.compile(rf"(\b\d{{1,2}}(?:er)?\s+(?:{MONTH_PATTERN})\s+(?:19|20)\d\d)\d{{1,2}}\b", re.IGNORECASE)
 
 
 def _unglue_date_markers(text: str, stats: CleanStats) -> str:

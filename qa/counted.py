@@ -106,4 +106,3 @@ def count_check(question: str, sentences: list[str], embedder) -> CountCheck | N
     vectors = dict(zip(vocabulary, embedder.embed_queries([COUNTED_PHRASE.format(w) for w in vocabulary])))
     similarity = {s: max((float(vectors[w] @ vectors[noun]) for w in ws), default=0.0) for s, ws in words.items()}
     return CountCheck(noun, {s: v for s, v in similarity.items() if words[s]}, threshold)
-

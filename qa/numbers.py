@@ -37,7 +37,8 @@ _MONTHS = {
     "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
 }
-_MONTH_RE = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b", re.I)
+MONTH_PATTERN = "|".join(sorted(_MONTHS, key=len, reverse=True))  # Dutch and French month names, for regexes
+_MONTH_RE = re.compile(rf"\b({MONTH_PATTERN})\b", re.I)
 
 
 def numbers_in(text: str, language: str | None = None) -> set[str]:
