@@ -13,6 +13,7 @@ _LANGS = {"nl", "fr", "en", "de"}
 _lock = threading.Lock()  # pysbd segmenters keep state between calls
 _URL = re.compile(r"https?://|www\.|\.(?:be|com|org|eu|pdf)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+_NAME_PARTICLES = {"van", "de", "der", "den", "het", "du", "des", "la", "le", "et", "en"}
 
 
 @dataclass(frozen=True)
@@ -84,5 +85,7 @@ def is_evidence_sentence(span: Span, passage: str) -> bool:
         return False  # the chunk boundary cut this sentence's beginning off
     if span.text[-1] not in ".!?:;)\"'’”»":
         return False  # a heading, a table row, a line of a contents list; or the chunk boundary cut its end
+    if len(words) <= 8 and all(w[0].isupper() or w in _NAME_PARTICLES for w in words):
+        return False  # a signature or a title line ("Luc Van Waes Directeur VIVO."): names, no statement
     letters = sum(ch.isalpha() for ch in span.text)
     return letters / max(len(span.text), 1) > 0.6

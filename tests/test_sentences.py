@@ -41,3 +41,13 @@ def test_headings_table_rows_and_figures_are_never_quoted():
         "- de praktische modaliteiten voor de werknemer;",
         "- de richtlijnen voor het gebruik van digitale hulpmiddelen.",
     ]
+
+
+def test_a_signature_line_is_never_quoted():
+    preface = ("We danken de onderzoekers van de werkgroep voor het geleverde werk.\n\n"
+               "Jan Peeters Algemeen Directeur VAKBOND.\n\n"
+               "Het Rapport Van De Werkgroep Digitalisering.\n\n"
+               "De Vlaamse Regering keurde het plan op 19 maart 2021 goed.")
+    quotable = [s.text for s in split_sentences(preface, "nl") if is_evidence_sentence(s, preface)]
+    assert quotable == ["We danken de onderzoekers van de werkgroep voor het geleverde werk.",
+                        "De Vlaamse Regering keurde het plan op 19 maart 2021 goed."]
