@@ -32,7 +32,6 @@ _AMOUNT = re.compile(r"(\d[\d.,\u00a0\u202f ]*\s*(?:(?:miljoen|miljard|million|m
 _NUMBER_WORDS = (r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig|"
                  r"honderd|duizend|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt|trente|"
                  r"quarante|cinquante|cent|mille")
-_MONTH = MONTH_PATTERN
 _REFERENCE = (r"(?<!\w)(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|article|advies|avis|rapport|cao|cct|afdeling|"
               r"hoofdstuk|chapitre|section|titel|titre|punt|point|fase|phase|bijlage|annexe|deel|partie|stap|"
               r"étape|axe|as)\.?\s*$")
@@ -40,7 +39,7 @@ _REFERENCE = (r"(?<!\w)(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|art
 _WHEN = re.compile(r"\b(?:(?:wanneer|quand)(?!\s+(?:mag|mogen|moet|moeten|kan|kun|kunnen|heb|hebt|heeft|hebben|ben|"
                    r"bent|puis|peut|peuvent|dois|doit|doivent|ai|a|ont|suis|est)\b)|welk jaar|welke datum|"
                    r"quelle année|quelle date)", re.I)
-_DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{_MONTH})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
+_DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{MONTH_PATTERN})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
 _COMMITTEE_NAME = re.compile(r"\s*[.:]?\s*(?:(?:sous-)?commission paritaire|paritair (?:sub)?comité|"
                              r"(?:pc|psc|cp|scp)\b)", re.I)
 _CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)
@@ -71,7 +70,7 @@ def _is_count(sentence: str, match: re.Match) -> bool:
     if _YEAR.match(token):
         return False
     before, after = sentence[:match.start()].lower(), sentence[match.end():].lower()
-    if re.match(rf"\s*(?:(?:en|et|tot|à|au|-)\s*\d+\s*)?(?:{_MONTH})\b", after) or re.match(r"[/-]\d", after):
+    if re.match(rf"\s*(?:(?:en|et|tot|à|au|-)\s*\d+\s*)?(?:{MONTH_PATTERN})\b", after) or re.match(r"[/-]\d", after):
         return False  # 23 juni, 27 en 28 mei, 01/09/2022
     line_start = not before.rpartition("\n")[2].strip(" \t>•-*(")
     if re.match(r"\.\s", after) and line_start:
