@@ -4,6 +4,8 @@ No single similarity threshold separates unanswerable questions from answerable 
 set: the best threshold abstains on 2 of 12 unanswerable questions), so several signals are combined, each
 of which says something a member would accept as a reason:
 - the question names something the documents never mention (ChatGPT, Proximus, a brand, an acronym);
+- the question asks what a regulation or directive says and no retrieved passage mentions one
+  (qa/instrument.py: remarks on AI at work do not say what the AI act says);
 - the question states a number or year that no retrieved passage states ("… adopted in 2024");
 - the question asks about a year after the newest document was published (the documents cannot report it);
 - the question asks for an amount or a count and none of the closest sentences states one
@@ -29,6 +31,7 @@ from .datatypes import Hit
 from .evidence import Evidence
 from .fold import fold
 from .index import Index
+from .instrument import undiscussed_instrument
 from .lexical import tokenize
 from .numbers import numbers_in
 from .scope import committee_at
@@ -105,6 +108,9 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     later = _years_after_documents(question, index, hits)
     if later:
         return Verdict(True, f"the documents predate {', '.join(later)}")
+    undiscussed = undiscussed_instrument(question, hits)
+    if undiscussed:
+        return Verdict(True, undiscussed)
     # a passage's title counts: every passage of "Rapport nr. 131" is about report 131
     passage_numbers = set().union(*(numbers_in(h.chunk.text, h.chunk.language) | numbers_in(h.chunk.title)
                                     for h in hits))

@@ -303,3 +303,27 @@ def test_a_when_question_cites_only_the_passages_that_state_a_date():
     assert _with_answer_passages([context, dated, beside], when) == [dated, beside]
     assert _with_answer_passages([context], when) == [context]  # no date anywhere: nothing to prefer
     assert _with_answer_passages([context, dated], None) == [context, dated]  # not a when/how much question
+
+
+def test_a_question_on_a_regulation_the_documents_never_mention_is_not_answered_with_loose_quotes(qa_service):
+    asked = qa_service.ask("Wat zegt de algoritmeverordening over het beoordelen van prestaties?",
+                           generator="extractive")
+    assert asked.abstained and asked.citations == []
+    assert "algoritmeverordening" in asked.to_json()["abstain_reason"]
+    french = qa_service.ask("Que dit le règlement sur les algorithmes qui évaluent les travailleurs ?",
+                            generator="extractive")
+    assert french.abstained and "règlement" in french.to_json()["abstain_reason"]
+    # the same topic without a legal text named is answered, and a work regulation is no such text
+    topic = qa_service.ask("Mag een algoritme alleen beslissen over mijn ontslag?", generator="extractive")
+    assert not topic.abstained
+    work_rules = qa_service.ask("Moeten de afspraken over deconnectie in het arbeidsreglement staan?",
+                                generator="extractive")
+    assert not work_rules.abstained
+
+
+def test_a_question_on_a_regulation_the_documents_do_discuss_is_answered(tmp_path):
+    privacy = ("Camerabeelden van werknemers zijn persoonsgegevens. De Algemene Verordening Gegevensbescherming "
+               "(AVG) verplicht de werkgever om camerabeelden van werknemers niet langer dan nodig te bewaren.\n")
+    service = _dated_service(tmp_path, "camera-toezicht.txt", texts={"privacy.txt": privacy})
+    answer = service.ask("Wat zegt de privacyverordening over het bewaren van camerabeelden?", generator="extractive")
+    assert not answer.abstained and "bewaren" in answer.answer

@@ -1,0 +1,40 @@
+"""Does any retrieved passage discuss the kind of legal text the question asks about?
+
+"Wat zegt de AI-verordening over sollicitaties?" asks what a regulation says. When no retrieved passage
+mentions a regulation at all, the closest sentences are about AI at work in general: true and cited, but
+they tell the member nothing about the regulation, and read as if they did. Such a question is answered
+with "the documents do not answer" instead.
+
+Only the kind of text is matched (a regulation, a directive), in either language, not its subject: a passage
+that names the GDPR as "verordening" keeps a GDPR question answered. Dutch "richtlijn" also means
+"guideline", so a passage on guidelines keeps a directive question answered: this check only ever removes
+answers, never adds one. A work regulation (arbeidsreglement, règlement de travail) is no legal instrument
+of this kind.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .datatypes import Hit
+
+# Each kind: its words in Dutch, French and English. A Dutch compound names its kind last ("AI-verordening",
+# "privacyverordening"); "Act" only capitalised, as in "AI Act".
+_KINDS = {
+    "regulation": re.compile(r"(?i:[\w-]*verordening\w*|\brèglements?\b(?! d[ue] travail)|\bregulations?\b)|(?:\b[A-Z][\w-]* )?\bAct\b"),
+    "directive": re.compile(r"(?i:[\w-]*richtlijn\w*|\bdirectives?\b)"),
+}
+
+
+def _kinds_in(text: str) -> dict[str, str]:
+    """Kind -> the first word that names it in `text`."""
+    return {kind: m.group(0) for kind, pattern in _KINDS.items() if (m := pattern.search(text))}
+
+
+def undiscussed_instrument(question: str, hits: list[Hit]) -> str | None:
+    """Why the hits cannot answer what the question asks of a legal text, or None: "the closest passages
+    never mention a regulation (AI-verordening)"."""
+    asked = _kinds_in(question)
+    mentioned = set().union(*(_kinds_in(hit.chunk.text) for hit in hits)) if hits else set()
+    missing = [f"a {kind} ({word})" for kind, word in asked.items() if kind not in mentioned]
+    return f"the closest passages never mention {' or '.join(missing)}" if missing else None
