@@ -117,7 +117,7 @@ def _answer_check(question: str, kind: str | None, counting: bool, ranked: list[
     if counting:
         return count_check(question, [e.text for e in ranked if states("count", e.text)], embedder)
     if kind == "date" and dated.checkable(embedder):
-        return dated.date_check([(e.text, e.vector) for e in ranked], query_vector, embedder)
+        return dated.date_check(question, [(e.text, e.vector) for e in ranked], query_vector, embedder)
     return None
 
 

