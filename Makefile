@@ -4,7 +4,8 @@ PY     := $(VENV)/bin/python
 QA     := $(VENV)/bin/qa
 CORPUS ?= ../shared/corpus
 
-.PHONY: install models index run test browser bench bench-ci bench-default baseline baseline-ci baseline-default clean
+.PHONY: install models index run test browser bench bench-ci bench-default calibration-check baseline baseline-ci \
+        baseline-default clean
 
 install: $(VENV)/.installed
 
@@ -66,6 +67,16 @@ bench-default: models
 	$(QA) ingest $(CORPUS) --index $(BASELINE_INDEX)
 	$(QA) eval --questions eval/questions.jsonl --index $(BASELINE_INDEX) --generator extractive \
 	  --baseline eval/baselines/default.json --report eval/reports/default-check
+	$(MAKE) --no-print-directory calibration-check CALIBRATION_INDEX=$(BASELINE_INDEX)
+
+# The "when" and "how many" calibration sets (eval/README.md): the checks that keep wrong dates and counts
+# from members are calibrated on EmbeddingGemma, so these run on the default index, against their baselines.
+CALIBRATION_INDEX ?= index
+CALIBRATION_SETS  := dates counts
+
+calibration-check: install
+	$(foreach s,$(CALIBRATION_SETS),$(QA) eval --questions eval/calibration/$(s).jsonl --index $(CALIBRATION_INDEX) \
+	  --corpus $(CORPUS) --generator extractive --baseline eval/calibration/baselines/$(s).json &&) true
 
 baseline-default: models
 	rm -rf $(BASELINE_INDEX)
@@ -74,6 +85,8 @@ baseline-default: models
 	  --save-baseline default --report eval/reports/default
 	$(QA) eval --questions eval/questions.jsonl --index $(BASELINE_INDEX) --generator embedded \
 	  --save-baseline default-embedded --report eval/reports/default-embedded
+	$(foreach s,$(CALIBRATION_SETS),$(QA) eval --questions eval/calibration/$(s).jsonl --index $(BASELINE_INDEX) \
+	  --corpus $(CORPUS) --generator extractive --save-baseline $(s) &&) true
 
 bench: index
 	$(PY) bench/index_speed.py $(CORPUS)
