@@ -34,9 +34,9 @@ DATE_MATCH = {"embeddinggemma": 0.50}
 # A Belgian law or decree is named by the day it was signed ("de wet van 3 oktober 2022") and published in
 # the Belgisch Staatsblad weeks later: asked when one was published, only a sentence that speaks of its
 # publication gives that date. Quoting the law's name gave "3 oktober 2022" for "published November 2022".
-_ACT = r"wet|decreet|besluit|KB|ordonnantie|loi|décret|arrêté|ordonnance"
-_ASKS_PUBLICATION = re.compile(rf"(?i:\b(?:{_ACT})\b.*\b(?:gepubliceerd|bekendgemaakt|publiée?s?)\b|"
-                               rf"\b(?:publicatie|bekendmaking|publication|parution)\b.*\b(?:{_ACT})\b)")
+_LEGAL_ACT = re.compile(r"(?i:\b(?:wet|decreet|besluit|KB|ordonnantie|loi|décret|arrêté|ordonnance)\b)")
+_PUBLISHED = re.compile(r"(?i:\b(?:gepubliceerd|bekendgemaakt|publicatie|bekendmaking|publiée?s?|publication|"
+                        r"parution)\b)")
 _STATES_PUBLICATION = re.compile(r"(?i:gepubliceerd|bekendgemaakt|bekendmaking|publicatie|staatsblad|"
                                  r"publiée?s?\b|publication|moniteur belge)")
 
@@ -70,4 +70,5 @@ def date_check(question: str, sentences: list[tuple[str, np.ndarray]], query_vec
 
 def dates_what_is_asked(question: str, sentence: str) -> bool:
     """False for a sentence that cannot date the event asked: a law's name for its publication."""
-    return not _ASKS_PUBLICATION.search(question) or bool(_STATES_PUBLICATION.search(sentence))
+    asks_publication = bool(_LEGAL_ACT.search(question) and _PUBLISHED.search(question))
+    return not asks_publication or bool(_STATES_PUBLICATION.search(sentence))

@@ -42,7 +42,8 @@ def test_a_law_named_by_its_date_does_not_date_its_publication():
     named = "Deconnectie is een van de thema's van de wet van 3 oktober 2022 houdende diverse arbeidsbepalingen."
     published = "Le chapitre 8 de la loi du 3 octobre 2022, publiée en novembre 2022, porte sur la déconnexion."
     for question in ("Wanneer werd de wet op het recht op deconnectie gepubliceerd?",
-                     "Quand la loi sur le droit à la déconnexion a-t-elle été publiée ?"):
+                     "Quand la loi sur le droit à la déconnexion a-t-elle été publiée ?",
+                     "Quand a été publiée la loi sur le droit à la déconnexion ?"):
         assert not dates_what_is_asked(question, named)
         assert dates_what_is_asked(question, published)
     # the law's date is the day it was adopted; and a report is dated by its publication
