@@ -16,6 +16,8 @@ of which says something a member would accept as a reason:
   (qa/dated.py: the 1 April 2023 deadline for disconnection agreements does not date their evaluation);
 - the question asks for an amount, and the only amounts near are those of joint committees it does not
   name (qa/scope.py: "5 euros a day" of the funeral sector does not answer a civil servant);
+- the question asks a number or date of one level of government, and no passage stating one names that
+  level (qa/authority.py: Brupartners' three telework days do not answer federal civil servants);
 - the best passage or sentence is far from the question (per-language floors, calibrated).
 """
 
@@ -25,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from .answer_type import expected_kind, states
+from .authority import levels_in, speaks_of
 from .counted import CountCheck
 from .dated import DateCheck
 from .datatypes import Hit
@@ -117,19 +120,38 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     missing = {n for n in numbers_in(question, language) if not n.startswith("month:")} - passage_numbers
     if missing:
         return Verdict(True, f"no passage mentions {', '.join(sorted(missing))}")
-    kind = expected_kind(question)
-    if check is not None:
-        if not any(check.answers(e.text) for e in ranked):
-            return Verdict(True, check.missing)
-    elif kind in ("amount", "count"):  # not "date": without a calibrated embedder, no date of what was asked
-        stating = [e for e in ranked[:EVIDENCE_WINDOW] if states(kind, e.text)]
-        if not stating:
-            return Verdict(True, f"none of the closest passages states {'an amount' if kind == 'amount' else 'a number'}")
-        sectors = [committee_at(index, e.hit.chunk, e.span.start) for e in stating] if kind == "amount" else []
-        if sectors and all(sectors) and not any(c.named_in(question) for c in sectors):
-            codes = ", ".join(sorted({c.code for c in sectors}))
-            return Verdict(True, f"the closest amounts are those of other joint committees ({codes})")
+    verdict = _answer_type_verdict(question, expected_kind(question), ranked, index, check)
+    if verdict:
+        return verdict
     best_passage = max((h.dense_score or 0.0) for h in hits)
     if best_passage < settings.min_passage_score(language) or ranked[0].score < settings.min_sentence_score(language):
         return Verdict(True, "the closest passages are too far from the question")
     return Verdict(False)
+
+
+_WHAT = {"amount": "an amount", "count": "a number", "date": "a date"}
+
+
+def _answer_type_verdict(question: str, kind: str | None, ranked: list[Evidence], index: Index,
+                         check: AnswerCheck | None) -> Verdict | None:
+    """For a question asking an amount, a count or a date: an abstention when no retrieved sentence states
+    one of what was asked, for the joint committee or the level of government asked."""
+    if check is not None:
+        answering = [e for e in ranked if check.answers(e.text)]
+        if not answering:
+            return Verdict(True, check.missing)
+    elif kind in ("amount", "count"):  # not "date": without a calibrated embedder, no date of what was asked
+        answering = [e for e in ranked[:EVIDENCE_WINDOW] if states(kind, e.text)]
+        if not answering:
+            return Verdict(True, f"none of the closest passages states {_WHAT[kind]}")
+        sectors = [committee_at(index, e.hit.chunk, e.span.start) for e in answering] if kind == "amount" else []
+        if sectors and all(sectors) and not any(c.named_in(question) for c in sectors):
+            codes = ", ".join(sorted({c.code for c in sectors}))
+            return Verdict(True, f"the closest amounts are those of other joint committees ({codes})")
+    else:
+        return None
+    levels = levels_in(question)
+    if not any(speaks_of(f"{e.hit.chunk.title}\n{e.hit.chunk.text}", levels) for e in answering):
+        return Verdict(True, f"no passage stating {_WHAT.get(kind or '', 'an answer')} speaks of the "
+                             f"{' or '.join(sorted(levels))} level asked about")
+    return None

@@ -327,3 +327,17 @@ def test_a_question_on_a_regulation_the_documents_do_discuss_is_answered(tmp_pat
     service = _dated_service(tmp_path, "camera-toezicht.txt", texts={"privacy.txt": privacy})
     answer = service.ask("Wat zegt de privacyverordening over het bewaren van camerabeelden?", generator="extractive")
     assert not answer.abstained and "bewaren" in answer.answer
+
+
+def test_a_number_asked_of_one_level_of_government_comes_only_from_a_passage_about_that_level(tmp_path):
+    brussels = ("Telewerk bij de Brusselse gewestelijke diensten\n\nBij de Brusselse gewestelijke diensten mogen "
+                "medewerkers tot drie dagen per week telewerken. Zij krijgen daarvoor een laptop.\n")
+    service = _dated_service(tmp_path, "deconnectie.md", texts={"brussel.txt": brussels})
+    federal = service.ask("Hoeveel dagen per week mogen federale ambtenaren telewerken?", generator="extractive")
+    assert federal.abstained and federal.citations == []
+    assert "federal" in federal.to_json()["abstain_reason"]
+    for question in ("Hoeveel dagen per week mogen Brusselse ambtenaren telewerken?",
+                     "Combien de jours par semaine les fonctionnaires bruxellois peuvent-ils télétravailler ?",
+                     "Hoeveel dagen per week mag ik telewerken?"):  # no level asked: the quote names its own
+        answer = service.ask(question, generator="extractive")
+        assert not answer.abstained and "drie dagen" in answer.answer, question
