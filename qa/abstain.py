@@ -151,7 +151,7 @@ def _answer_type_verdict(question: str, kind: str | None, ranked: list[Evidence]
     else:
         return None
     levels = levels_in(question)
-    if not any(speaks_of(f"{e.hit.chunk.title}\n{e.hit.chunk.text}", levels) for e in answering):
+    if not any(speaks_of(e.hit.chunk, levels) for e in answering):
         return Verdict(True, f"no passage stating {_WHAT.get(kind or '', 'an answer')} speaks of the "
                              f"{' or '.join(sorted(levels))} level asked about")
     return None

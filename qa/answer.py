@@ -17,6 +17,7 @@ from . import dated
 from . import evidence as ev
 from .abstain import EVIDENCE_WINDOW, AnswerCheck, decide
 from .answer_type import expected_kind, states
+from .authority import levels_in, speaks_of
 from .counted import CountCheck, checkable, count_check
 from .datatypes import Answer, Chunk, Citation, Hit, Sentence
 from .language import detect_language, has_run_in
@@ -103,6 +104,7 @@ def choose_evidence(question: str, language: str, hits: list[Hit], query_vector,
     ranked = ev.score(question, language, query_vector, pool)
     check = _answer_check(question, kind, counting, ranked, query_vector, retriever.embedder)
     answering = check.answers if check else (lambda text: states(kind, text)) if kind else None
+    answering = _of_level_asked(question, answering, ranked)
     # the check says which sentences answer, so they may come from any retrieved passage
     window = len(ranked) if check else EVIDENCE_WINDOW
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
@@ -119,6 +121,18 @@ def _answer_check(question: str, kind: str | None, counting: bool, ranked: list[
     if kind == "date" and dated.checkable(embedder):
         return dated.date_check(question, [(e.text, e.vector) for e in ranked], query_vector, embedder)
     return None
+
+
+def _of_level_asked(question: str, answering: Callable[[str], bool] | None, ranked: list[ev.Evidence]
+                    ) -> Callable[[str], bool] | None:
+    """A number or date asked of one level of government is stated only by the sentences of passages that
+    name that level (qa/authority.py): Brussels' three telework days are no answer for Flemish civil servants,
+    even next to the Flemish two."""
+    levels = levels_in(question)
+    if answering is None or not levels:
+        return answering
+    of_level = {e.text for e in ranked if speaks_of(e.hit.chunk, levels)}
+    return lambda text: text in of_level and answering(text)
 
 
 def _with_answer_passages(chosen: list[ev.Evidence], answering: Callable[[str], bool] | None) -> list[ev.Evidence]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .datatypes import Chunk
+
 _LEVELS = {
     "federal": re.compile(r"(?i:\bfedera(?:al|le)\b|\bfédéra(?:l|le|les|ux)\b)"),
     "Flemish": re.compile(r"(?i:\bvlaams(?:e)?\b|\bvlaanderen\b|\bflamand(?:e|s|es)?\b|\bflandre\b)"),
@@ -24,6 +26,6 @@ def levels_in(text: str) -> set[str]:
     return {level for level, pattern in _LEVELS.items() if pattern.search(text)}
 
 
-def speaks_of(passage: str, levels: set[str]) -> bool:
-    """True when the passage names one of `levels`, or when no level was asked."""
-    return not levels or bool(levels & levels_in(passage))
+def speaks_of(chunk: Chunk, levels: set[str]) -> bool:
+    """True when the passage or its document's title names one of `levels`, or when no level was asked."""
+    return not levels or bool(levels & (levels_in(chunk.text) | levels_in(chunk.title)))

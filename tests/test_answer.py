@@ -341,3 +341,20 @@ def test_a_number_asked_of_one_level_of_government_comes_only_from_a_passage_abo
                      "Hoeveel dagen per week mag ik telewerken?"):  # no level asked: the quote names its own
         answer = service.ask(question, generator="extractive")
         assert not answer.abstained and "drie dagen" in answer.answer, question
+
+
+def test_of_two_levels_stating_a_number_the_one_asked_about_is_quoted(tmp_path):
+    # the Brussels sentence matches the question's words better; quoting it first told "drie dagen"
+    brussels = ("Telewerk bij de Brusselse gewestelijke diensten\n\nBij de Brusselse gewestelijke diensten mogen "
+                "medewerkers van de overheid tot drie dagen per week telewerken, ook ambtenaren. Zij krijgen "
+                "daarvoor een laptop.\n")
+    flemish = ("Vlaamse overheid\n\nBij de Vlaamse overheid geldt sinds 2022 een nieuwe regeling: twee dagen per "
+               "week thuis is het maximum.\n")
+    service = _dated_service(tmp_path, texts={"brussel.txt": brussels, "vlaanderen.txt": flemish})
+    for question, right, wrong in (
+            ("Hoeveel dagen per week mogen Vlaamse ambtenaren telewerken?", "twee", "drie"),
+            ("Combien de jours par semaine les fonctionnaires flamands peuvent-ils télétravailler ?", "twee", "drie"),
+            ("Hoeveel dagen per week mogen Brusselse ambtenaren telewerken?", "drie", "twee")):
+        answer = service.ask(question, generator="extractive")
+        assert not answer.abstained and f"{right} dagen" in answer.answer, question
+        assert f"{wrong} dagen" not in answer.answer, question
