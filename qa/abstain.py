@@ -152,6 +152,6 @@ def _answer_type_verdict(question: str, kind: str | None, ranked: list[Evidence]
         return None
     levels = levels_in(question)
     if not any(speaks_of(e.hit.chunk, levels) for e in answering):
-        return Verdict(True, f"no passage stating {_WHAT.get(kind or '', 'an answer')} speaks of the "
+        return Verdict(True, f"no passage stating {_WHAT[kind]} speaks of the "
                              f"{' or '.join(sorted(levels))} level asked about")
     return None

@@ -36,6 +36,8 @@ def undiscussed_instrument(question: str, hits: list[Hit]) -> str | None:
     """Why the hits cannot answer what the question asks of a legal text, or None: "the closest passages
     never mention a regulation (AI-verordening)"."""
     asked = _kinds_in(question)
-    mentioned = set().union(*(_kinds_in(hit.chunk.text) for hit in hits)) if hits else set()
+    if not asked:
+        return None  # most questions name no legal text: the passages need no scan
+    mentioned = set().union(*(_kinds_in(hit.chunk.text) for hit in hits))
     missing = [f"a {kind} ({word})" for kind, word in asked.items() if kind not in mentioned]
     return f"the closest passages never mention {' or '.join(missing)}" if missing else None
