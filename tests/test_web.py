@@ -116,7 +116,8 @@ def test_member_asks_in_french_on_a_phone(server, browser, tmp_path):
     assert mark.count() == 1 and mark.inner_text().strip()
     assert mark.inner_text() in panel.locator("#panel-passage").inner_text()
     assert "Télétravail : vos droits" in panel.locator("#panel-title").inner_text()
-    page.wait_for_function("document.getElementById('panel-meta').textContent.includes('CSC')")
+    # The metadata arrives after the panel opens; expect() polls without eval, which the CSP forbids.
+    playwright_api.expect(page.locator("#panel-meta")).to_contain_text("CSC")
     page.screenshot(path=str(tmp_path / "member-fr-375.png"), full_page=True)
     print("screenshot:", tmp_path / "member-fr-375.png")
     # The page does not scroll sideways at 375 px.
@@ -235,7 +236,8 @@ def test_abstention_unverified_sentences_and_escaping(server, browser, tmp_path)
     page.locator(".answer-text button.cite").click()
     assert page.locator("#panel mark").inner_text() == "Lisez"
     assert page.locator("#panel-title").inner_text() == "[1] <i>Titre</i>"
-    page.wait_for_function("document.getElementById('panel-meta').textContent.includes('CSC')")
+    # The metadata arrives after the panel opens; expect() polls without eval, which the CSP forbids.
+    playwright_api.expect(page.locator("#panel-meta")).to_contain_text("CSC")
     assert page.locator("#panel-meta").inner_text().startswith("<script>window.__pwned=2</script>CSC · 2021 · p. 3")
     assert page.locator("#panel img, #panel i, #panel b, #panel script").count() == 0
     assert page.evaluate("window.__pwned") is None
