@@ -6,6 +6,8 @@ of which says something a member would accept as a reason:
 - the question names something the documents never mention (ChatGPT, Proximus, a brand, an acronym);
 - the question asks what a regulation or directive says and no retrieved passage mentions one
   (qa/instrument.py: remarks on AI at work do not say what the AI act says);
+- the question names an organisation and no retrieved passage is its document or names it
+  (qa/attribution.py: the NAR report's words on telework are not VIVO's);
 - the question states a number or year that no retrieved passage states ("… adopted in 2024");
 - the question asks about a year after the newest document was published (the documents cannot report it);
 - the question asks for an amount or a count and none of the closest sentences states one
@@ -26,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import attribution
 from .answer_type import expected_kind, states
 from .authority import levels_in, speaks_of
 from .counted import CountCheck
@@ -64,17 +67,24 @@ class Verdict:
 
 
 def unknown_names(question: str, index: Index) -> list[str]:
-    """Names in the question (capitalised or mixed-case words past the first) that no passage contains."""
+    """Names in the question (capitalised or mixed-case words past the first) that no passage contains, and
+    no document's title or publisher: a council may publish a note that never names itself."""
     names = [m for m in _NAME.findall(question)[0:] if m not in _STOP_NAMES]
     first = question.split()[0] if question.split() else ""
+    described = _catalog_stems(index)
     unknown = []
     for name in names:
         if name == first.strip("¿?,.:;!"):
             continue
         stems = {s for lang in ("nl", "fr") for s in tokenize(name, lang) + tokenize(_EXONYMS.get(name, ""), lang)}
-        if stems and not any(index.lexical.knows(s) for s in stems):
+        if stems and not any(index.lexical.knows(s) or s in described for s in stems):
             unknown.append(name)
     return unknown
+
+
+def _catalog_stems(index: Index) -> set[str]:
+    return {s for d in index.documents.values() for text in (d.title or "", d.publisher or "")
+            for lang in ("nl", "fr") for s in tokenize(text, lang)}
 
 
 def _years_after_documents(question: str, index: Index, hits: list[Hit]) -> list[str]:
@@ -103,7 +113,7 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
            settings, check: AnswerCheck | None = None) -> Verdict:
     """`check`: for a "how many X" question, which candidate sentences count X (qa/counted.py); for a "when"
     question, which state a date and are about what was asked (qa/dated.py)."""
-    if not hits or not ranked:
+    if not hits:
         return Verdict(True, "nothing retrieved")
     names = unknown_names(question, index)
     if names:
@@ -114,6 +124,10 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     undiscussed = undiscussed_instrument(question, hits)
     if undiscussed:
         return Verdict(True, undiscussed)
+    if not ranked:  # also when no passage is by or about an organisation the question names (answer.of_body_asked)
+        bodies = attribution.asked(question, (d.publisher for d in index.documents.values()))
+        return Verdict(True, f"no retrieved passage is from or about {attribution.label(bodies)}" if bodies
+                       else "nothing retrieved")
     # a passage's title counts: every passage of "Rapport nr. 131" is about report 131
     passage_numbers = set().union(*(numbers_in(h.chunk.text, h.chunk.language) | numbers_in(h.chunk.title)
                                     for h in hits))

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import dated
+from . import attribution, dated
 from . import evidence as ev
 from .abstain import EVIDENCE_WINDOW, AnswerCheck, decide
 from .answer_type import expected_kind, states
@@ -101,7 +101,7 @@ def choose_evidence(question: str, language: str, hits: list[Hit], query_vector,
     kind = expected_kind(question)
     counting = kind == "count" and checkable(question, retriever.embedder)
     pool = ev.candidates(retriever.index, hits, fact_line=(lambda text: states("count", text)) if counting else None)
-    ranked = ev.score(question, language, query_vector, pool)
+    ranked = of_body_asked(question, ev.score(question, language, query_vector, pool), retriever.index)
     check = _answer_check(question, kind, counting, ranked, query_vector, retriever.embedder)
     answering = check.answers if check else (lambda text: states(kind, text)) if kind else None
     answering = _of_level_asked(question, answering, ranked)
@@ -112,6 +112,20 @@ def choose_evidence(question: str, language: str, hits: list[Hit], query_vector,
     if isinstance(check, CountCheck) and any(check.answers(e.text) for e in chosen):
         chosen = [e for e in chosen if not check.counts_other(e.text)]  # "29 sectoren" does not say how many firms
     return ranked, _with_answer_passages(chosen, answering), check
+
+
+def of_body_asked(question: str, ranked: list[ev.Evidence], index) -> list[ev.Evidence]:
+    """When the question names an organisation, only the sentences of passages it published or that name it
+    (qa/attribution.py): another body's words, quoted, read as that organisation's position."""
+    asked = attribution.asked(question, (d.publisher for d in index.documents.values()))
+    if not asked:
+        return ranked
+    return [e for e in ranked if attribution.speaks_for(e.hit.chunk, _publisher(index, e.hit.chunk.doc), asked)]
+
+
+def _publisher(index, doc: str) -> str | None:
+    info = index.documents.get(doc)
+    return info.publisher if info else None
 
 
 def _answer_check(question: str, kind: str | None, counting: bool, ranked: list[ev.Evidence], query_vector,

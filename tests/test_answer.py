@@ -160,16 +160,18 @@ def test_sums_with_a_scale_word_are_amounts():
     assert expected_kind("Combien d'argent la Wallonie consacre-t-elle au numérique ?") == "amount"
 
 
-def _dated_service(tmp_path, *docs: str, texts: dict[str, str] | None = None) -> QAService:
+def _dated_service(tmp_path, *docs: str, texts: dict[str, str] | None = None,
+                   publishers: dict[str, str] | None = None) -> QAService:
     """A service over some of the test documents (and `texts`: name -> text), every one of them dated
-    (2021 or 2022)."""
+    (2021 or 2022) and published by the ACV unless `publishers` (name -> publisher) says otherwise."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     catalog = {}
     texts = {**{doc: CORPUS[doc] for doc in docs}, **(texts or {})}
     for i, (doc, text) in enumerate(texts.items()):
         (corpus / doc).write_text(text, encoding="utf-8")
-        catalog[doc] = {"title": doc.split(".")[0], "publisher": "ACV", "date": f"202{1 + i % 2}"}
+        catalog[doc] = {"title": doc.split(".")[0], "publisher": (publishers or {}).get(doc, "ACV"),
+                        "date": f"202{1 + i % 2}"}
     (corpus / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
     settings = make_settings()
     return QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
@@ -358,3 +360,31 @@ def test_of_two_levels_stating_a_number_the_one_asked_about_is_quoted(tmp_path):
         answer = service.ask(question, generator="extractive")
         assert not answer.abstained and f"{right} dagen" in answer.answer, question
         assert f"{wrong} dagen" not in answer.answer, question
+
+
+def test_a_question_naming_an_organisation_quotes_only_its_documents_or_passages_naming_it(tmp_path):
+    # the council's telework sentence, quoted for "what does VIVO say", reads as VIVO's position
+    council = ("Advies over telewerk\n\nDe raad vraagt dat telewerk altijd vrijwillig blijft en dat de werkgever "
+               "de kosten van thuiswerk vergoedt.\n")
+    care = ("Digitale vaardigheden in de zorg\n\nZorgverleners krijgen opleiding in het elektronisch "
+            "patiëntendossier. De sector investeert in de digitale vaardigheden van het personeel.\n")
+    cited = ("Telewerk in de zorg\n\nVolgens VIVO telewerken zorgverleners zelden, omdat zorg nabijheid vraagt.\n")
+    service = _dated_service(tmp_path, texts={"raad.txt": council, "zorg.txt": care},
+                             publishers={"raad.txt": "SERV – Sociaal-Economische Raad van Vlaanderen",
+                                         "zorg.txt": "VIVO"})
+    for question in ("Wat zegt de SERV over telewerk?", "Que dit le SERV sur le télétravail ?"):
+        answer = service.ask(question, generator="extractive")
+        assert not answer.abstained and "vrijwillig" in answer.answer, question
+    vivo = service.ask("Wat zegt VIVO over telewerk?", generator="extractive")
+    assert "vrijwillig" not in vivo.answer
+    assert all(c.chunk.doc == "zorg.txt" for c in vivo.citations)
+    only_council = service.ask("Wat zegt VIVO over telewerk?", generator="extractive", k=1)
+    assert only_council.abstained and only_council.citations == []
+    assert only_council.to_json()["abstain_reason"] == "no retrieved passage is from or about VIVO"
+    # another body's document that reports VIVO's view is VIVO's word, and quoted
+    (tmp_path / "named").mkdir()
+    service = _dated_service(tmp_path / "named", texts={"raad.txt": council, "verslag.txt": cited},
+                             publishers={"raad.txt": "SERV – Sociaal-Economische Raad van Vlaanderen",
+                                         "verslag.txt": "Nationale Arbeidsraad"})
+    named = service.ask("Wat zegt VIVO over telewerk?", generator="extractive")
+    assert not named.abstained and "nabijheid" in named.answer and "vrijwillig" not in named.answer

@@ -1,0 +1,72 @@
+"""Which organisation a question asks about, and whether a passage is its word or speaks of it.
+
+"Wat zegt VIVO over telewerk?" was answered with the NAR report's "Op 19 maart 2021 presenteerde de Vlaamse
+Regering een visienota Telewerk", and "Wat vindt het ACV van artificiële intelligentie?" with a glossary entry
+of the SERV note: true sentences, which a member reads as VIVO's and the union's own positions. So when a
+question names an organisation, the answer quotes only passages of documents it published (the catalog's
+publisher) or passages that name it; when no retrieved passage is either, the documents do not answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from .datatypes import Chunk
+
+# Belgian social partners and advisory councils under their Dutch and French names: members ask in either
+# language about documents written in one. A publisher of the corpus missing here is known by its own name.
+_KNOWN = (
+    ("ACV", "CSC"),
+    ("ABVV", "FGTB"),
+    ("ACLVB", "CGSLB"),
+    ("NAR", "CNT", "Nationale Arbeidsraad", "Conseil national du travail"),
+    ("CRB", "CCE", "Centrale Raad voor het Bedrijfsleven", "Conseil central de l'économie"),
+    ("SERV", "Sociaal-Economische Raad van Vlaanderen"),
+    ("Brupartners",),
+    ("CESE Wallonie", "ESR Wallonië"),
+)
+
+
+@dataclass(frozen=True)
+class Body:
+    names: tuple[str, ...]
+
+    def named_in(self, text: str) -> bool:
+        return any(_pattern(name).search(text) for name in self.names)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(name: str) -> re.Pattern:
+    # An abbreviation is matched in capitals only: "nar" or "serv" may be parts of ordinary words.
+    flags = 0 if name.isupper() else re.IGNORECASE
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w])", flags)
+
+
+def bodies(publishers: Iterable[str | None]) -> list[Body]:
+    """The organisations a question can name: the known ones, and each publisher not among them
+    ("SERV – Sociaal-Economische Raad van Vlaanderen" gives the names on either side of the dash)."""
+    known = [Body(names) for names in _KNOWN]
+    extra = []
+    for publisher in filter(None, publishers):
+        if not any(body.named_in(publisher) for body in known):
+            extra.append(Body(tuple(p.strip() for p in re.split(r"\s+[–—-]\s+", publisher) if p.strip())))
+    return known + extra
+
+
+def asked(question: str, publishers: Iterable[str | None]) -> list[Body]:
+    """The organisations the question names, given the publishers of the indexed documents."""
+    return [body for body in bodies(publishers) if body.named_in(question)]
+
+
+def speaks_for(chunk: Chunk, publisher: str | None, asked_bodies: list[Body]) -> bool:
+    """True when the passage's document was published by, or the passage names, one of the bodies asked
+    about (or none was asked about)."""
+    return not asked_bodies or any(body.named_in(text) for body in asked_bodies
+                                   for text in (publisher or "", chunk.text, chunk.title))
+
+
+def label(asked_bodies: list[Body]) -> str:
+    return " or ".join(body.names[0] for body in asked_bodies)
