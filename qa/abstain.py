@@ -7,7 +7,7 @@ of which says something a member would accept as a reason:
 - the question asks what a regulation or directive says and no retrieved passage mentions one
   (qa/instrument.py: remarks on AI at work do not say what the AI act says);
 - the question names an organisation and no retrieved passage is its document or names it
-  (qa/attribution.py: the NAR report's words on telework are not VIVO's);
+  (qa/attribution.py: the NAR report's words on telework are not the CSC's);
 - the question states a number or year that no retrieved passage states ("… adopted in 2024");
 - the question asks about a year after the newest document was published (the documents cannot report it);
 - the question asks for an amount or a count and none of the closest sentences states one

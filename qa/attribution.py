@@ -1,10 +1,12 @@
 """Which organisation a question asks about, and whether a passage is its word or speaks of it.
 
-"Wat zegt VIVO over telewerk?" was answered with the NAR report's "Op 19 maart 2021 presenteerde de Vlaamse
-Regering een visienota Telewerk", and "Wat vindt het ACV van artificiële intelligentie?" with a glossary entry
-of the SERV note: true sentences, which a member reads as VIVO's and the union's own positions. So when a
+"Que dit la CSC Services publics sur le télétravail ?" was answered with the food industry's position from
+the NAR report's annexes, and "Wat zegt De Betrokken Partij over digitalisering?" with two sentences of the
+SERV note: true and cited, and read by the member as the CSC's and De Betrokken Partij's positions. So when a
 question names an organisation, the answer quotes only passages of documents it published (the catalog's
 publisher) or passages that name it; when no retrieved passage is either, the documents do not answer.
+This decides whose words are quoted, not whether they are on the question's topic: a passage retrieved for
+the name alone passes when it is close enough to the question (eval/README.md, session 8).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Body:
 def _pattern(name: str) -> re.Pattern:
     # An abbreviation is matched in capitals only: "nar" or "serv" may be parts of ordinary words.
     flags = 0 if name.isupper() else re.IGNORECASE
-    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w])", flags)
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags)
 
 
 def bodies(publishers: Iterable[str | None]) -> list[Body]:
