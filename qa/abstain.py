@@ -71,20 +71,14 @@ def unknown_names(question: str, index: Index) -> list[str]:
     no document's title or publisher: a council may publish a note that never names itself."""
     names = [m for m in _NAME.findall(question)[0:] if m not in _STOP_NAMES]
     first = question.split()[0] if question.split() else ""
-    described = _catalog_stems(index)
     unknown = []
     for name in names:
         if name == first.strip("¿?,.:;!"):
             continue
         stems = {s for lang in ("nl", "fr") for s in tokenize(name, lang) + tokenize(_EXONYMS.get(name, ""), lang)}
-        if stems and not any(index.lexical.knows(s) or s in described for s in stems):
+        if stems and not any(index.lexical.knows(s) or s in index.catalog_stems for s in stems):
             unknown.append(name)
     return unknown
-
-
-def _catalog_stems(index: Index) -> set[str]:
-    return {s for d in index.documents.values() for text in (d.title or "", d.publisher or "")
-            for lang in ("nl", "fr") for s in tokenize(text, lang)}
 
 
 def _years_after_documents(question: str, index: Index, hits: list[Hit]) -> list[str]:
@@ -125,7 +119,7 @@ def decide(question: str, language: str, hits: list[Hit], ranked: list[Evidence]
     if undiscussed:
         return Verdict(True, undiscussed)
     if not ranked:  # also when no passage is by or about an organisation the question names (answer.of_body_asked)
-        bodies = attribution.asked(question, (d.publisher for d in index.documents.values()))
+        bodies = attribution.asked(question, index.publishers)
         return Verdict(True, f"no retrieved passage is from or about {attribution.label(bodies)}" if bodies
                        else "nothing retrieved")
     # a passage's title counts: every passage of "Rapport nr. 131" is about report 131

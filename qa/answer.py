@@ -117,7 +117,7 @@ def choose_evidence(question: str, language: str, hits: list[Hit], query_vector,
 def of_body_asked(question: str, ranked: list[ev.Evidence], index) -> list[ev.Evidence]:
     """When the question names an organisation, only the sentences of passages it published or that name it
     (qa/attribution.py): another body's words, quoted, read as that organisation's position."""
-    asked = attribution.asked(question, (d.publisher for d in index.documents.values()))
+    asked = attribution.asked(question, index.publishers)
     if not asked:
         return ranked
     return [e for e in ranked if attribution.speaks_for(e.hit.chunk, _publisher(index, e.hit.chunk.doc), asked)]

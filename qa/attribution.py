@@ -14,8 +14,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterable
-
 from .datatypes import Chunk
 
 # Belgian social partners and advisory councils under their Dutch and French names: members ask in either
@@ -47,19 +45,20 @@ def _pattern(name: str) -> re.Pattern:
     return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags)
 
 
-def bodies(publishers: Iterable[str | None]) -> list[Body]:
+@functools.lru_cache(maxsize=8)
+def bodies(publishers: tuple[str, ...]) -> tuple[Body, ...]:
     """The organisations a question can name: the known ones, and each publisher not among them
     ("SERV – Sociaal-Economische Raad van Vlaanderen" gives the names on either side of the dash)."""
     known = [Body(names) for names in _KNOWN]
     extra = []
-    for publisher in filter(None, publishers):
+    for publisher in publishers:
         if not any(body.named_in(publisher) for body in known):
             extra.append(Body(tuple(p.strip() for p in re.split(r"\s+[–—-]\s+", publisher) if p.strip())))
-    return known + extra
+    return tuple(known + extra)
 
 
-def asked(question: str, publishers: Iterable[str | None]) -> list[Body]:
-    """The organisations the question names, given the publishers of the indexed documents."""
+def asked(question: str, publishers: tuple[str, ...]) -> list[Body]:
+    """The organisations the question names, given the indexed documents' publishers (`Index.publishers`)."""
     return [body for body in bodies(publishers) if body.named_in(question)]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ import numpy as np
 
 from .datatypes import Chunk, Document, PageSpan
 from .dense import DenseIndex
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, tokenize
 
 FORMAT_VERSION = 2  # 2: sentences embedded on their own and searched (sentence_dense.faiss)
 KEEP_BUILDS = 2  # the previous build stays for a server that has not swapped yet
@@ -95,6 +96,17 @@ class Index:
 
     def row(self, chunk_id: str) -> int:
         return self._rows[chunk_id]
+
+    @functools.cached_property
+    def publishers(self) -> tuple[str, ...]:
+        """The documents' distinct publishers, sorted."""
+        return tuple(sorted({d.publisher for d in self.documents.values() if d.publisher}))
+
+    @functools.cached_property
+    def catalog_stems(self) -> frozenset[str]:
+        """Dutch and French stems of every document's title and publisher: names the documents are known by."""
+        return frozenset(s for d in self.documents.values() for text in (d.title or "", d.publisher or "")
+                         for lang in ("nl", "fr") for s in tokenize(text, lang))
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         row = self._rows.get(chunk_id)
