@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, description="Longest question accepted.")
     log_questions: bool = Field(False, description="Log question text (personal data: off by default).")
 
+    # Conversations (follow-up questions)
+    conversation_ttl_s: int = Field(3600, ge=1, description="Seconds a conversation is kept after its last turn; "
+                                    "after that its id answers 404 and its turns are deleted.")
+    max_history_turns: int = Field(10, ge=0, description="Earlier turns a follow-up is read with; a longer "
+                                   "history is cut from the oldest turn.")
+
     # HTTP service (qa serve)
     host: str = Field("127.0.0.1", description="Address `qa serve` listens on (loopback by default).")
     port: int = Field(8000, description="Port `qa serve` listens on.")

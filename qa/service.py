@@ -9,9 +9,10 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from .config import Settings
+from .conversation import DEFAULT_METHOD, Condensed, Condenser, Turn
 from .datatypes import Answer, Chunk, Hit
 from .embed import Embedder, configured_embedder
 from .index import DocumentInfo, Index, load_index
@@ -42,6 +43,11 @@ class QAService:
     retriever: Retriever
     _swap_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _generators: dict = field(default_factory=dict, repr=False)
+    condense_method: str = DEFAULT_METHOD  # how a follow-up is made whole: "rule" or "model" (qa/conversation.py)
+    condenser: Condenser = field(default_factory=Condenser, repr=False)
+
+    def __post_init__(self) -> None:
+        self.condenser.max_turns = self.settings.max_history_turns
 
     @classmethod
     def load(cls, settings: Settings, index_dir: Path | None = None) -> "QAService":
@@ -86,7 +92,9 @@ class QAService:
 
     def ask(self, question: str, *, mode: str = "member", language: str | None = None,
             generator: str | None = None, k: int | None = None,
-            on_token: Callable[[str], None] | None = None) -> Answer:
+            on_token: Callable[[str], None] | None = None, history: Sequence[Turn] | None = None) -> Answer:
+        """`history`: the earlier turns of the conversation, oldest first; the question is then made whole
+        (`condense`) before retrieval and the checks see it, and answered in its own language."""
         from .answer import answer_question
 
         question = self.check_question(question)
@@ -96,10 +104,25 @@ class QAService:
         if generator not in GENERATORS:
             raise InputError(f"generator must be one of {', '.join(GENERATORS)}")
         answer_language = self.question_language(question, language)
+        if history and answer_language not in ANSWER_LANGUAGES:
+            # "En in Brussel?" is too short to tell from German: a follow-up keeps the conversation's language.
+            answer_language = history[-1].language or self.question_language(history[-1].question, None)
         if answer_language not in ANSWER_LANGUAGES:  # English or German, unmistakably: say so in both languages
             raise InputError(FOREIGN_QUESTION.format(language=_LANGUAGE_NAMES.get(answer_language, answer_language)))
-        return answer_question(self, question, mode=mode, language=answer_language,
-                               generator=generator, k=self.check_k(k), on_token=on_token)
+        condensed = self.condense(question, history or [], answer_language, generator)
+        answer = answer_question(self, condensed.standalone, mode=mode, language=answer_language,
+                                 generator=generator, k=self.check_k(k), on_token=on_token)
+        if history:
+            answer.timings_ms["condense_ms"] = condensed.ms
+        return answer
+
+    def condense(self, question: str, history: Sequence[Turn], language: str,
+                 generator: str | None = None) -> Condensed:
+        """The follow-up made whole from the earlier turns (unchanged without history)."""
+        generator = generator or self.settings.generator
+        model = self.generator(generator) if self.condense_method == "model" and history else None
+        return self.condenser.condense(question, history, language, method=self.condense_method, model=model,
+                                       detect=lambda text: self.question_language(text, None))
 
     def generator(self, name: str):
         """The model back end, created once; None for the extractive mode."""
