@@ -23,7 +23,12 @@ class Settings(BaseSettings):
                              description="Folder of the offline model files assembled by `qa models fetch`.")
     index_dir: Path = Field(Path("index"), description="Folder holding the built index.")
     corpus_dir: Path = Field(Path("../shared/corpus"), description="Documents folder indexed by default.")
-    data_dir: Path = Field(Path("data"), description="Folder for the feedback database and uploads.")
+    data_dir: Path = Field(Path("data"), description="Folder for the SQLite database (when QA_DATABASE_URL is not "
+                                                     "set) and uploads.")
+    database_url: str | None = Field(
+        None, description="Where feedback, the answers it refers to and conversations are stored: "
+                          "`postgresql://USER:PASSWORD@HOST:5432/DATABASE` for a PostgreSQL server shared by "
+                          "replicas, or `sqlite:///FILE`. Not set: the SQLite file `QA_DATA_DIR/feedback.sqlite3`.")
 
     # Models
     embed_model: str = Field("embeddinggemma",
@@ -87,6 +92,15 @@ class Settings(BaseSettings):
                            "reading and admin routes need one).")
     rate_limit: str = Field("60/minute", description="Requests per API key (or per client address without a "
                                                      "key) across the /v1 routes, in slowapi notation.")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where rate-limit counters live: `memory://` (this process), or "
+                                 "`redis://HOST:6379/0` so that replicas share one limit. When Redis is "
+                                 "unreachable each replica counts in its memory until it is back.")
+    answer_ttl_s: int = Field(86400, ge=60, description="How long an answer can be named by its `answer_id` in "
+                                                        "feedback (seconds); then it is deleted.")
+    index_poll_s: float = Field(5.0, ge=0, description="How often a running server checks whether the index's "
+                                "`current` build changed (another replica or `qa ingest` built one) and loads it; "
+                                "0: never.")
     generation_workers: int = Field(1, ge=1, description="Answers generated at the same time (each uses "
                                                          "QA_LLM_THREADS cores).")
     generation_queue: int = Field(4, ge=0, description="Answers that may wait for a free worker; beyond "

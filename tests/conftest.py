@@ -157,3 +157,35 @@ def make_client(qa_settings, qa_service):
     yield factory
     for client in clients:
         client.__exit__(None, None, None)
+
+
+# ---------------------------------------------------------------- real database and Redis servers (tests/servers.py)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for the session (skipped without the binaries, failed in CI)."""
+    from servers import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server for the session (skipped without the binary, failed in CI)."""
+    from servers import start_redis
+
+    server = start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database: an SQLite file, then a PostgreSQL database (the same tests run on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.new_database(f"t{abs(hash(request.node.nodeid)) % 10**12}")
