@@ -186,10 +186,15 @@ def _prompt_loop():
 @click.option("--judge", is_flag=True,
               help="Add an LLM judge's faithfulness score (needs --generator and the Ollama server of "
                    "QA_OLLAMA_URL with QA_OLLAMA_MODEL); never gated, never part of the other scores.")
+@click.option("--dialogues", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Score a dialogue set (eval/dialogues.jsonl) turn by turn instead; a --questions file whose "
+                   "lines have `turns` is scored the same way.")
+@click.option("--condense", type=click.Choice(["rule", "model"]),
+              help="How follow-ups are made whole (qa/conversation.py); default: the service's.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the DESIGN.md contract).")
 def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generator: str | None, mode: str,
           fusion: str | None, baseline_file: Path | None, save_name: str | None, report_dir: Path | None,
-          details: Path | None, judge: bool, as_json: bool) -> None:
+          details: Path | None, judge: bool, dialogues: Path | None, condense: str | None, as_json: bool) -> None:
     """Score a question set: retrieval recall@k, MRR, nDCG@10 per language and document; answers with
     --generator; compare with a saved baseline (exit 1 on a regression); write a report with plots."""
     from . import baseline as bl
@@ -205,6 +210,10 @@ def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generato
         except bl.BaselineError as exc:
             _fail(str(exc))
     service = _load_service(settings, index_dir)
+    if condense:
+        service.condense_method = condense
+    if dialogues is not None or ev.is_dialogue_set(questions):
+        return _eval_dialogues(dialogues or questions, service, corpus, generator, mode, details, as_json)
     qs = _eval_questions(questions, service, corpus)
     judge_model = _eval_judge(settings) if judge else None
     if fusion:
@@ -270,6 +279,32 @@ def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generato
         if as_json:  # the JSON on stdout says it too; stderr names the metrics for a CI log
             click.echo(bl.format_comparison(comparison), err=True)
         sys.exit(1)
+
+
+def _eval_dialogues(path: Path, service, corpus: Path | None, generator: str | None, mode: str,
+                    details: Path | None, as_json: bool) -> None:
+    """Each dialogue's turns asked in order; scores of first and later turns (eval/README.md, "Dialogues")."""
+    from . import evaluate as ev
+    from .generate import GeneratorError
+
+    try:
+        texts = ev.corpus_texts(corpus) if corpus else ev.index_texts(service.index)
+        dialogues = ev.load_dialogues(path, corpus_texts=texts)
+    except (OSError, ev.QuestionSetError) as exc:
+        _fail(str(exc))
+    try:
+        records = ev.run_dialogues(dialogues, service, generator, mode, progress=_eval_progress("dialogues"))
+    except GeneratorError as exc:
+        _fail(str(exc))
+    summary = {"condense": service.condense_method, "generator": generator, **ev.summarise_dialogues(records)}
+    if details:
+        ev.write_details(details, ev.dialogue_detail_lines(records))
+        click.echo(f"details: {details}", err=True)
+    if as_json:
+        _echo_json({"dialogues": summary})
+    else:
+        click.echo(f"condense: {summary.pop('condense')}, generator: {summary.pop('generator') or '(retrieval only)'}")
+        click.echo(ev.format_dialogue_table(summary))
 
 
 def _eval_tolerances(path: Path) -> dict | None:
@@ -385,6 +420,72 @@ def ask(question: str, mode: str, generator: str | None, language: str | None, k
         click.echo(f"[{c.n}] {c.chunk.title} ({c.chunk.doc}{page})\n    “{c.quote}”")
     if answer.abstained and answer.see_also:
         click.echo("\n" + "\n".join(f"  - {h.chunk.title}: {h.chunk.text[:160]}…" for h in answer.see_also))
+
+
+# ---------------------------------------------------------------- chat
+
+CHAT_HELP = ("Stel je vraag / posez votre question. Vervolgvragen bouwen voort op de vorige / les questions "
+             "suivantes prolongent les précédentes. /new: nieuw gesprek / nouvelle conversation, /sources: "
+             "bronnen / sources, /quit")
+
+
+@main.command()
+@click.option("--mode", type=click.Choice(["member", "helpdesk"]), default="member")
+@click.option("--generator", type=click.Choice(["extractive", "embedded", "ollama"]),
+              help="Default: QA_GENERATOR.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+def chat(mode: str, generator: str | None, index_dir: Path | None) -> None:
+    """A conversation in the terminal: each question is read with the earlier ones ("En als ik deeltijds
+    werk?"). /new starts a new conversation, /sources shows the last answer's passages, /quit or Ctrl-D ends."""
+    from .conversation import Turn
+    from .generate import GeneratorError
+    from .service import InputError
+
+    service = _load_service(get_settings(), index_dir)
+    history: list[Turn] = []
+    last = None
+    click.echo(CHAT_HELP)
+    while True:
+        click.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:  # end of input
+            click.echo("")
+            return
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/quit", "/exit"):
+            return
+        if text == "/new":
+            history, last = [], None
+            click.echo("(nieuw gesprek / nouvelle conversation)")
+            continue
+        if text == "/sources":
+            _chat_sources(last)
+            continue
+        if text.startswith("/"):
+            click.echo(CHAT_HELP)
+            continue
+        try:
+            last = service.ask(text, mode=mode, generator=generator, history=history)
+        except (InputError, GeneratorError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        history.append(Turn(text, last.answer, last.language))
+        click.echo(last.answer)
+        for c in last.citations:
+            page = f", p. {c.chunk.page}" if c.chunk.page else ""
+            click.echo(f"  [{c.n}] {c.chunk.title}{page}")
+        click.echo("")
+
+
+def _chat_sources(answer) -> None:
+    if answer is None or not answer.citations:
+        click.echo("(geen bronnen / pas de sources)")
+        return
+    for c in answer.citations:
+        page = f", p. {c.chunk.page}" if c.chunk.page else ""
+        click.echo(f"[{c.n}] {c.chunk.title} ({c.chunk.doc}{page})\n    “{c.quote}”")
 
 
 # ---------------------------------------------------------------- serve, feedback, keys

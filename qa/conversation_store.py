@@ -49,7 +49,7 @@ class _Conversation:
 
 
 class MemoryConversations:
-    """Process memory: for `qa chat` and for a service without a database; lost on restart."""
+    """Process memory: for `qa chat` and tests; lost on restart."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
@@ -96,6 +96,11 @@ class MemoryConversations:
             return len(gone)
 
 
-def open_conversations(settings) -> ConversationStore:
-    """The service's conversation store: the shared database store when the package has one, else memory."""
-    return MemoryConversations(settings.conversation_ttl_s)
+def open_conversations(settings, store=None) -> ConversationStore:
+    """The service's conversation store: the shared database's (`qa.store`, QA_DATABASE_URL; SQLite under
+    QA_DATA_DIR by default), which replicas behind one proxy share: a member's next question may reach another."""
+    if store is None:
+        from .store import open_store
+
+        store = open_store(settings)
+    return store.conversations
