@@ -53,6 +53,8 @@ from .index import IndexUnavailable
 from .metrics import Metrics, MetricsMiddleware
 from .server import AnswerTimeout, GenerationPool, IndexJobs, JobRunning, PoolFull, ShuttingDown, log_event
 from .service import InputError, QAService
+from .conversation_store import open_conversations
+from .routes import chat, conversations
 
 log = logging.getLogger("qa.api")
 
@@ -65,6 +67,14 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 
 
 # ---------------------------------------------------------------- request and reply bodies
+
+
+class HistoryTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question: str = Field(description="An earlier question of the member.")
+    answer: str = Field("", max_length=50_000, description="The answer text it got.")
+    language: Literal["nl", "fr"] | None = Field(None, description="Its language; default: detected.")
 
 
 class AskRequest(BaseModel):
@@ -82,6 +92,10 @@ class AskRequest(BaseModel):
     stream: bool = Field(False, description="Reply as Server-Sent Events: `draft` events "
                          '(`{"text": piece}`) while generating, then one `final` event with the answer JSON '
                          '(or an `error` event with `{"detail", "status"}`).')
+    conversation_id: str | None = Field(None, max_length=64, description="Continue this conversation (its id "
+                                        "came with an earlier answer): the question is read as a follow-up.")
+    history: list[HistoryTurn] | None = Field(None, max_length=1000, description="Or the earlier turns, oldest "
+                                              "first (beyond QA_MAX_HISTORY_TURNS the oldest are dropped).")
 
 
 class SearchRequest(BaseModel):
@@ -222,6 +236,7 @@ class AppState:
     load_error: str | None = None
     generator_state: str = "not loaded"
     metrics: Metrics | None = None
+    conversations: Any = None  # qa.conversation_store.ConversationStore
 
     def __post_init__(self) -> None:
         if self.metrics is None:
@@ -492,6 +507,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
             closed = await run_in_threadpool(state.pool.close, settings.shutdown_timeout_s)
             log_event(log, "stopped", **closed)
 
+    state.conversations = open_conversations(settings, getattr(state, "store", None))
     app = FastAPI(title="qa: cited answers for union members", version=__version__, lifespan=lifespan,
                   description="Questions in Dutch or French about members' rights and the union's positions on "
                               "digitalisation; answers cite numbered passages of the union's documents, or say "
@@ -538,6 +554,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         if media != "application/json" and not media.endswith("+json"):
             raise HTTPException(415, f"send the request body as JSON (Content-Type: application/json), not {media}")
 
+    app.include_router(conversations.router(state, member=member, limited=limited))
+    chat.install(app, state, member=member, helpdesk=helpdesk, limited=limited)
+
     # ------------------------------------------------------------ answers
 
     @app.post("/v1/ask", tags=["answers"], responses={
@@ -553,9 +572,15 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         question = service.check_question(body.question)  # checked here too: a stream must fail before it starts
         service.check_k(body.k)
         generator = body.generator or settings.generator
-        options = dict(mode=body.mode, language=body.language, generator=generator, k=body.k)
+        thread = await run_in_threadpool(conversations.thread_for, state.conversations, settings, body.conversation_id,
+                                         None if body.history is None else [h.model_dump() for h in body.history])
+        options = dict(mode=body.mode, language=body.language, generator=generator, k=body.k, history=thread.history)
+
+        def record(payload: dict) -> None:  # the turn is stored and the answer names its conversation
+            payload["conversation_id"] = conversations.record(state.conversations, settings, thread, question, payload)
+
         if body.stream:
-            return _stream_answer(request, state, question, options)
+            return _stream_answer(request, state, question, options, after=record)
         started = time.perf_counter()
         deadline = time.monotonic() + settings.answer_timeout_s
         too_slow = (f"the answer took longer than {settings.answer_timeout_s:g} s (all answer workers are busy or "
@@ -577,6 +602,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
             raise ShuttingDown("the service is restarting and the answer was not finished; ask again "
                                "in a moment") from None
         payload = state.remember(answer)
+        await run_in_threadpool(record, payload)
         state.metrics.observe_answer(answer)
         _log_answer(request, state, question, options, payload, started, stream=False)
         return payload
@@ -825,7 +851,8 @@ class _StreamCancelled(Exception):
     """The client went away: stop generating."""
 
 
-def _stream_answer(request: Request, state: AppState, question: str, options: dict) -> EventSourceResponse:
+def _stream_answer(request: Request, state: AppState, question: str, options: dict,
+                   after=None) -> EventSourceResponse:
     """Start generating (or answer 503 now if the pool is full) and stream draft pieces, then the final answer."""
     service = state.ready_service()
     loop = asyncio.get_running_loop()
@@ -879,6 +906,8 @@ def _stream_answer(request: Request, state: AppState, question: str, options: di
                 yield {"event": "error", "data": json.dumps({"detail": message, "status": status}, ensure_ascii=False)}
                 return
             payload = state.remember(answer)
+            if after is not None:
+                await run_in_threadpool(after, payload)
             state.metrics.observe_answer(answer)
             _log_answer(request, state, question, options, payload, started, stream=True)
             yield {"event": "final", "data": json.dumps(payload, ensure_ascii=False)}
