@@ -39,6 +39,12 @@ class Settings(BaseSettings):
                                "1.6x faster than bfloat16 on these CPUs (AVX-512, no AMX); bfloat16 halves memory; "
                                "int8 (dynamic quantisation, VNNI) indexed it 1.5x faster than float32 with the same "
                                "eval scores (bench/README.md). Index and search with the same setting.")
+    embed_batch_max: int = Field(32, ge=1, description="Most questions embedded in one model call when "
+                                 "searches and answers arrive together (micro-batching, bench/README.md); 1 embeds "
+                                 "each question on its own.")
+    embed_batch_wait_ms: float = Field(5.0, ge=0, le=1000, description="Longest a question waits for others to "
+                                       "share its model call while the embedder is idle (questions arriving while "
+                                       "it is busy join the next call without waiting).")
     generator: Literal["embedded", "ollama", "extractive"] = Field(
         "embedded", description="Answer generator: embedded llama.cpp, an Ollama server, or extractive (no model).")
     llm_path: Path | None = Field(None, description="GGUF file for the embedded generator (default: the fetched Qwen model).")
@@ -107,6 +113,10 @@ class Settings(BaseSettings):
                                                        "that /v1/ask answers 503 with Retry-After.")
     retry_after_s: int = Field(10, ge=1, description="Retry-After seconds sent when the generation queue "
                                                      "is full.")
+    search_queue: int = Field(32, ge=1, description="Searches (POST /v1/search) in progress at once, waiting "
+                              "for the embedder included; beyond that /v1/search answers 503 with Retry-After at "
+                              "once (bench/README.md, \"Load\").")
+    search_retry_after_s: int = Field(1, ge=1, description="Retry-After seconds sent when the search queue is full.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest document an admin may upload.")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON request body.")
     preload_generator: bool = Field(True, description="Load the configured generator's model at start-up "

