@@ -245,3 +245,107 @@ def test_abstention_unverified_sentences_and_escaping(server, browser, tmp_path)
     print("screenshots:", tmp_path)
     assert not problems, problems
     context.close()
+
+
+# ---------------------------------------------------------------- conversations
+
+
+def _turns(page):
+    return page.locator("#answer .turn")
+
+
+def _ask(page, label: str, text: str, turns: int) -> None:
+    question = page.get_by_label(label)
+    question.fill(text)
+    question.press("Enter")
+    playwright_api.expect(_turns(page)).to_have_count(turns, timeout=30_000)
+
+
+def test_a_dutch_conversation_survives_a_reload_and_starts_anew(server, browser, tmp_path):
+    url, app = server
+    context = browser.new_context(locale="nl-BE", viewport={"width": 1024, "height": 900})
+    page = context.new_page()
+    problems = _watch(page)
+    page.goto(url)
+    assert page.locator("#new-conversation").is_hidden()
+
+    _ask(page, "Je vraag", "Heb ik recht op een vergoeding als ik structureel thuiswerk?", 1)
+    _ask(page, "Je vraag", "En hoeveel bedraagt die?", 2)
+    second = _turns(page).nth(1)
+    assert "En hoeveel bedraagt die?" in second.locator(".asked").inner_text()
+    assert "151,70" in second.locator(".answer-text").inner_text()
+    assert second.locator("ol.sources li").count() >= 1  # each turn keeps its citations
+    assert page.get_by_label("Je vraag").input_value() == ""
+    page.screenshot(path=str(tmp_path / "conversation-nl.png"), full_page=True)
+    print("screenshot:", tmp_path / "conversation-nl.png")
+
+    cid = page.evaluate("sessionStorage.getItem('qa.conversationId')")
+    assert cid and len(app.state.qa.conversations.get(cid)) == 2
+    stored = json.dumps([page.evaluate("JSON.stringify(Object.assign({}, sessionStorage))"),
+                         page.evaluate("JSON.stringify(Object.assign({}, localStorage))")])
+    assert "bedraagt" not in stored and "thuiswerk" not in stored  # only the id is kept in the browser
+
+    page.reload()
+    playwright_api.expect(_turns(page)).to_have_count(2, timeout=30_000)
+    assert "151,70" in _turns(page).nth(1).locator(".answer-text").inner_text()
+    _ask(page, "Je vraag", "En wie legt de afspraken vast?", 3)  # the restored conversation goes on
+    assert len(app.state.qa.conversations.get(cid)) == 3
+
+    page.get_by_role("button", name="Nieuw gesprek").click()
+    playwright_api.expect(_turns(page)).to_have_count(0)
+    assert page.evaluate("sessionStorage.getItem('qa.conversationId')") is None
+    playwright_api.expect(page.locator("#status")).to_have_text("Een nieuw gesprek is begonnen.")
+    deadline = time.monotonic() + 10
+    while app.state.qa.conversations.get(cid) is not None:  # deleted on the server too
+        assert time.monotonic() < deadline, "the old conversation was not deleted"
+        time.sleep(0.1)
+    assert not problems, problems
+    context.close()
+
+
+def test_a_french_conversation_on_a_phone(server, browser, tmp_path):
+    url, app = server
+    context = browser.new_context(locale="fr-BE", viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    problems = _watch(page)
+    page.goto(url)
+    _ask(page, "Votre question", "Ai-je droit à une indemnité de télétravail ?", 1)
+    _ask(page, "Votre question", "Et combien par mois ?", 2)
+    second = _turns(page).nth(1)
+    assert second.locator("article.answer").get_attribute("lang") == "fr"
+    assert "151,70" in second.locator(".answer-text").inner_text()
+    assert page.get_by_role("button", name="Nouvelle conversation").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(tmp_path / "conversation-fr-375.png"), full_page=True)
+    print("screenshot:", tmp_path / "conversation-fr-375.png")
+    page.reload()
+    playwright_api.expect(_turns(page)).to_have_count(2, timeout=30_000)
+    assert not problems, problems
+    context.close()
+
+
+def test_a_citation_says_why_it_was_chosen(server, browser):
+    """The `why` of a citation, when the answer JSON has one, shows under it (a fixed reply: the test index
+    cannot be made to produce one on demand)."""
+    url, _ = server
+    cited = {"n": 1, "doc": "teletravail-droits.txt", "title": "Télétravail : vos droits", "chunk_id": "x#1",
+             "text": "L'indemnité s'élève au maximum à 151,70 euros par mois.", "quote": "151,70 euros",
+             "language": "fr", "why": "indemnité · télétravail"}
+    reply = {"answer": "Selon [1] : « 151,70 euros ».", "language": "fr", "abstained": False, "citations": [cited],
+             "timings_ms": {}, "sentences": [], "see_also": [], "generator": "extractive", "mode": "member",
+             "answer_id": "c" * 32, "conversation_id": "d" * 32}
+
+    def fulfil(route):
+        route.fulfill(status=200, headers={"Content-Type": "text/event-stream"},
+                      body=f"event: final\r\ndata: {json.dumps(reply)}\r\n\r\n")
+
+    context = browser.new_context(locale="fr-BE")
+    page = context.new_page()
+    problems = _watch(page)
+    page.route("**/v1/ask", fulfil)
+    page.goto(url)
+    _ask(page, "Votre question", "Combien ?", 1)
+    assert page.locator("ol.sources li .why").inner_text() == "indemnité · télétravail"
+    assert page.evaluate("sessionStorage.getItem('qa.conversationId')") == "d" * 32
+    assert not problems, problems
+    context.close()

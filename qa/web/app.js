@@ -1,4 +1,6 @@
-/* The question page: ask, watch the answer stream in, open the cited passages, give feedback.
+/* The question page: a conversation (follow-up questions read with the earlier ones), answers streaming in,
+ * the cited passages, feedback. Only the conversation's id is kept in the tab (sessionStorage); after a reload
+ * its turns are read back from the server.
  * Plain JS, no build step. Every text that comes from the server or the documents is inserted with
  * textContent / text nodes, never as HTML. */
 "use strict";
@@ -27,6 +29,8 @@
       error: "Er ging iets mis: ", busy: "Het is even druk. Probeer het over {s} seconden opnieuw.",
       needKey: "Hiervoor is een geldige API-sleutel nodig.", offline: "De dienst is niet bereikbaar.",
       footer: "Dit is geen juridisch advies. Neem bij twijfel contact op met je vakbond.",
+      newConversation: "Nieuw gesprek", asked: "Je vroeg", newStarted: "Een nieuw gesprek is begonnen.",
+      expired: "Het vorige gesprek is verlopen; je vraag begint een nieuw gesprek.",
     },
     fr: {
       title: "La digitalisation et vos droits",
@@ -50,13 +54,17 @@
       error: "Une erreur s'est produite : ", busy: "Le service est très sollicité. Réessayez dans {s} secondes.",
       needKey: "Une clé API valide est nécessaire.", offline: "Le service est injoignable.",
       footer: "Ceci n'est pas un avis juridique. En cas de doute, contactez votre syndicat.",
+      newConversation: "Nouvelle conversation", asked: "Vous avez demandé",
+      newStarted: "Une nouvelle conversation a commencé.",
+      expired: "La conversation précédente a expiré ; votre question en commence une nouvelle.",
     },
   };
   const KEY_STORE = "qa.apiKey";
   const LANG_STORE = "qa.uiLang";
+  const CONVERSATION_STORE = "qa.conversationId";  // the id only: the text stays on the server
 
   const $ = (id) => document.getElementById(id);
-  const state = { lang: "nl", mode: "member", controller: null, opener: null };
+  const state = { lang: "nl", mode: "member", controller: null, opener: null, conversationId: null };
 
   function t(key, lang) {
     const table = TEXT[lang || state.lang] || TEXT.nl;
@@ -178,14 +186,65 @@
     return data.length ? { event: name, data: data.join("\n") } : null;
   }
 
-  async function ask(question) {
+  // ------------------------------------------------------------------ the conversation
+
+  function rememberConversation(id) {
+    state.conversationId = id || null;
+    try {
+      if (id) sessionStorage.setItem(CONVERSATION_STORE, id);
+      else sessionStorage.removeItem(CONVERSATION_STORE);
+    } catch (e) { /* storage may be off: the conversation then lasts until the page is left */ }
+  }
+
+  function conversationUrl(id) {
+    return "v1/conversations/" + encodeURIComponent(id);
+  }
+
+  function showThread() {
+    const any = $("answer").childElementCount > 0;
+    $("result").hidden = !any && $("draft").hidden;
+    $("new-conversation").hidden = !any;
+  }
+
+  /* A new conversation: the old one is deleted on the server (the member has left it) and the thread cleared. */
+  function newConversation() {
+    const old = state.conversationId;
+    if (state.controller) state.controller.abort();
+    rememberConversation(null);
+    $("answer").replaceChildren();
+    showThread();
+    setStatus(t("newStarted"));
+    $("question").focus();
+    if (old) fetch(conversationUrl(old), { method: "DELETE", headers: headers() }).catch(() => {});
+  }
+
+  /* After a reload: the turns of the conversation kept in this tab, read back from the server. */
+  async function restoreConversation() {
+    let id = null;
+    try { id = sessionStorage.getItem(CONVERSATION_STORE); } catch (e) { /* ignore */ }
+    if (!id) return;
+    try {
+      const response = await fetch(conversationUrl(id), { headers: headers() });
+      if (!response.ok) {  // expired or deleted: start afresh
+        if (response.status === 404) rememberConversation(null);
+        return;
+      }
+      const conversation = await response.json();
+      state.conversationId = id;
+      for (const turn of conversation.turns || []) {
+        if (turn.answer && typeof turn.answer === "object") renderAnswer(turn.answer, turn.question || "");
+      }
+      showThread();
+    } catch (e) { /* offline: the next question starts a new conversation if this one is gone */ }
+  }
+
+  async function ask(question, retried) {
     if (state.controller) state.controller.abort();
     const controller = new AbortController();
     state.controller = controller;
     const result = $("result");
     const draft = $("draft");
     const draftText = $("draft-text");
-    $("answer").replaceChildren();
     draftText.textContent = "";
     draft.hidden = true;
     result.hidden = false;
@@ -196,12 +255,22 @@
       const response = await fetch("v1/ask", {
         method: "POST",
         headers: headers({ Accept: "text/event-stream" }),
-        body: JSON.stringify({ question: question, mode: state.mode, stream: true }),
+        body: JSON.stringify({ question: question, mode: state.mode, stream: true,
+          conversation_id: state.conversationId || undefined }),
         signal: controller.signal,
       });
+      if (response.status === 404 && state.conversationId && !retried) {
+        // The conversation expired on the server: the question starts a new one.
+        rememberConversation(null);
+        $("answer").replaceChildren();
+        state.controller = null;
+        await ask(question, true);
+        setStatus(t("expired"));
+        return;
+      }
       if (!response.ok) {
         setStatus(await errorMessage(response), true);
-        result.hidden = true;
+        showThread();
         return;
       }
       let final = null;
@@ -222,8 +291,11 @@
       draft.hidden = true;
       draftText.textContent = "";
       if (final) {
-        renderAnswer(final, question);
+        if (final.conversation_id) rememberConversation(final.conversation_id);
+        const turn = renderAnswer(final, question);
+        $("question").value = "";
         setStatus(t("done"));
+        turn.scrollIntoView({ block: "nearest" });
       } else if (!failed) {
         setStatus(t("offline"), true);  // the stream ended without an answer
       }
@@ -234,6 +306,7 @@
         state.controller = null;
         $("ask-button").disabled = false;
         result.setAttribute("aria-busy", "false");
+        showThread();
       }
     }
   }
@@ -308,6 +381,8 @@
       const item = el("li", { value: String(c.n) },
         citationButton(c.n, c, lang), " ", el("span", { class: "source-title", text: sourceLine(c, lang) }));
       if (withQuotes && c.quote) item.append(el("blockquote", { class: "quote", lang: c.language || lang, text: c.quote }));
+      const why = Array.isArray(c.why) ? c.why.filter((w) => typeof w === "string").join(" · ") : c.why;
+      if (typeof why === "string" && why.trim()) item.append(el("p", { class: "why", lang: lang, text: why }));
       list.append(item);
     }
     return list;
@@ -362,8 +437,12 @@
       box.append(list);
     }
     box.append(feedbackForm(answer, question));
-    $("answer").replaceChildren(box);
+    const turn = el("div", { class: "turn" },
+      el("p", { class: "asked", lang: lang }, el("span", { class: "visually-hidden", text: t("asked", lang) + ": " }),
+        question), box);
+    $("answer").append(turn);
     if (area) fitHeight(area);
+    return turn;
   }
 
   function fitHeight(area) {
@@ -551,10 +630,12 @@
       if (!text) { setStatus(t("empty"), true); question.focus(); return; }
       ask(text);
     });
+    $("new-conversation").addEventListener("click", newConversation);
     $("panel-close").addEventListener("click", closePanel);
     document.addEventListener("keydown", (e) => {
       if (e.key === "Escape" && !$("panel").hidden) closePanel();
     });
+    restoreConversation();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
