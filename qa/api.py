@@ -21,7 +21,6 @@ import time
 import unicodedata
 import uuid
 import zipfile
-from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -54,13 +53,14 @@ from .index import IndexUnavailable
 from .metrics import Metrics, MetricsMiddleware
 from .server import AnswerTimeout, GenerationPool, IndexJobs, JobRunning, PoolFull, ShuttingDown, log_event
 from .service import InputError, QAService
+from .index_watch import IndexWatch
+from .store import Store, StoreError, StoreUnavailable, open_store
 from .conversation_store import open_conversations
 from .routes import chat, conversations
 
 log = logging.getLogger("qa.api")
 
 WEB_DIR = Path(__file__).parent / "web"
-RECENT_ANSWERS = 512  # answers kept in memory so feedback can refer to them by answer_id
 UPLOAD_OVERHEAD_BYTES = 64 * 1024  # multipart framing around an uploaded file
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -233,6 +233,7 @@ class AppState:
     keys: KeyRing
     pool: GenerationPool
     feedback: FeedbackStore
+    store: Store  # feedback, the answers it refers to by answer_id, conversations: shared by replicas
     jobs: IndexJobs = field(default_factory=IndexJobs)
     load_error: str | None = None
     generator_state: str = "not loaded"
@@ -242,8 +243,6 @@ class AppState:
     def __post_init__(self) -> None:
         if self.metrics is None:
             self.metrics = Metrics(self)
-        self._recent: OrderedDict[str, dict] = OrderedDict()
-        self._recent_lock = threading.Lock()
 
     # ------------------------------------------------------------ start-up
 
@@ -294,17 +293,17 @@ class AppState:
         return self.service
 
     def remember(self, answer: Answer) -> dict:
+        """The answer JSON with its `answer_id`, kept in the store so feedback through any replica can name it."""
         payload = answer.to_json()
         payload["answer_id"] = uuid.uuid4().hex
-        with self._recent_lock:
-            self._recent[payload["answer_id"]] = payload
-            while len(self._recent) > RECENT_ANSWERS:
-                self._recent.popitem(last=False)
+        try:
+            self.store.answers.add(payload["answer_id"], payload, self.settings.answer_ttl_s)
+        except StoreError as exc:  # the member still gets the answer; feedback can send the answer JSON instead
+            log_event(log, "answer_not_kept", logging.WARNING, error=str(exc))
         return payload
 
     def recent(self, answer_id: str) -> dict | None:
-        with self._recent_lock:
-            return self._recent.get(answer_id)
+        return self.store.answers.get(answer_id)
 
     # ------------------------------------------------------------ index jobs
 
@@ -347,6 +346,8 @@ def error_reply(exc: Exception) -> tuple[int, str, dict[str, str]]:
         return 503, str(exc), {}
     if isinstance(exc, FeedbackError):
         return 422, str(exc), {}
+    if isinstance(exc, StoreUnavailable):
+        return 503, str(exc), {}
     if isinstance(exc, JobRunning):
         return 409, str(exc), {}
     if isinstance(exc, UploadRejected):
@@ -401,7 +402,8 @@ def install_error_handlers(app: FastAPI, state: AppState) -> None:
         return JSONResponse({"detail": str(exc)}, status_code=503,
                             headers={"Retry-After": str(state.settings.retry_after_s)})
 
-    for kind in (InputError, GeneratorError, IndexUnavailable, EmbedError, FeedbackError, JobRunning, UploadRejected):
+    for kind in (InputError, GeneratorError, IndexUnavailable, EmbedError, FeedbackError, StoreUnavailable, JobRunning,
+                 UploadRejected):
         @app.exception_handler(kind)
         async def known_error(request: Request, exc: Exception):
             status, message, headers = error_reply(exc)
@@ -491,30 +493,39 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     keys = KeyRing(settings.api_keys)
     if settings.member_key_required and not keys.configured:
         raise ValueError("QA_MEMBER_KEY_REQUIRED is set but QA_API_KEYS is empty: nobody could ask")
+    store = open_store(settings)
     state = AppState(settings=settings, service=service,
                      index_dir=Path(service.index_dir if service is not None else settings.index_dir),
                      keys=keys, pool=GenerationPool(settings.generation_workers, settings.generation_queue),
-                     feedback=FeedbackStore.from_settings(settings))
+                     feedback=FeedbackStore(store), store=store)
+    # Another replica (or `qa ingest`) may swap the shared index's `current` link: polled, off the request path.
+    watch = IndexWatch(state.index_dir, lambda: state.service, state.swap_in, settings.index_poll_s,
+                       busy=lambda: state.jobs.running)
+    state.conversations = open_conversations(settings, getattr(state, "store", None))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(state.start)
+        watch.start()
         log_event(log, "started", ready=state.service is not None, generator=settings.generator,
                   workers=settings.generation_workers, queue=settings.generation_queue)
         try:
             yield
         finally:
             # uvicorn has already given requests in flight QA_SHUTDOWN_TIMEOUT_S; stop what still generates.
+            watch.stop()
             closed = await run_in_threadpool(state.pool.close, settings.shutdown_timeout_s)
             log_event(log, "stopped", **closed)
 
-    state.conversations = open_conversations(settings, getattr(state, "store", None))
     app = FastAPI(title="qa: cited answers for union members", version=__version__, lifespan=lifespan,
                   description="Questions in Dutch or French about members' rights and the union's positions on "
                               "digitalisation; answers cite numbered passages of the union's documents, or say "
                               "plainly that the documents do not answer. Errors are `{\"detail\": message}`.")
     app.state.qa = state
-    limiter = Limiter(key_func=_rate_key, headers_enabled=False, storage_uri="memory://")
+    # Redis (QA_RATE_LIMIT_STORAGE) shares the counters between replicas; while it is unreachable each replica
+    # counts in its own memory rather than failing requests.
+    limiter = Limiter(key_func=_rate_key, headers_enabled=False, storage_uri=settings.rate_limit_storage,
+                      in_memory_fallback_enabled=not settings.rate_limit_storage.startswith("memory://"))
     app.state.limiter = limiter
     limited = limiter.shared_limit(settings.rate_limit, scope="api")
     install_error_handlers(app, state)
@@ -603,7 +614,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
             future.cancel()
             raise ShuttingDown("the service is restarting and the answer was not finished; ask again "
                                "in a moment") from None
-        payload = state.remember(answer)
+        payload = await run_in_threadpool(state.remember, answer)
         await run_in_threadpool(record, payload)
         state.metrics.observe_answer(answer)
         _log_answer(request, state, question, options, payload, started, stream=False)
@@ -914,7 +925,7 @@ def _stream_answer(request: Request, state: AppState, question: str, options: di
                     message = f"internal error (request id {_rid(request)})"
                 yield {"event": "error", "data": json.dumps({"detail": message, "status": status}, ensure_ascii=False)}
                 return
-            payload = state.remember(answer)
+            payload = await run_in_threadpool(state.remember, answer)
             if after is not None:
                 await run_in_threadpool(after, payload)
             state.metrics.observe_answer(answer)

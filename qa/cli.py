@@ -498,8 +498,17 @@ def _chat_sources(answer) -> None:
 def serve(host: str | None, port: int | None, index_dir: Path | None) -> None:
     """Run the HTTP API and the web page (models load once, at start-up)."""
     from .server import serve as run_server
+    from .store import StoreError, open_store
 
-    run_server(host, port, get_settings(), index_dir)
+    settings = get_settings()
+    store = open_store(settings)
+    try:  # before the models load: a database this version cannot use stops the start at once
+        store.ready()
+    except StoreError as exc:
+        _fail(f"not starting: {exc}")
+    finally:
+        store.close()
+    run_server(host, port, settings, index_dir)
 
 
 @main.group()
@@ -515,13 +524,51 @@ def feedback_export(out: Path) -> None:
     from .feedback import FeedbackError, FeedbackStore
 
     store = FeedbackStore.from_settings(get_settings())
-    if not store.path.exists():
-        _fail(f"no feedback database at {store.path} (QA_DATA_DIR)")
+    if store.path is not None and not store.path.exists():
+        _fail(f"no feedback database at {store.path} (QA_DATA_DIR, QA_DATABASE_URL)")
     try:
         n = store.export_negative(sys.stdout if str(out) == "-" else out)
     except FeedbackError as exc:
         _fail(str(exc))
     click.echo(f"{n} question(s) exported", err=True)
+
+
+@main.group()
+def db() -> None:
+    """The database of feedback, answers and conversations (QA_DATABASE_URL)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations the database lacks (safe to run again, and from several hosts at once)."""
+    from .store import StoreError, open_store
+
+    store = open_store(get_settings())
+    try:
+        before, after = store.upgrade()
+    except StoreError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    click.echo(f"{store.url}: schema version {before} -> {after}" if before != after
+               else f"{store.url}: schema version {after}, up to date")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Print the database's schema version and the version this qa knows; exit 1 when they differ."""
+    from .store import SCHEMA_VERSION, StoreError, open_store
+
+    store = open_store(get_settings())
+    try:
+        found = store.version()
+    except StoreError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    click.echo(f"{store.url}: schema version {found}; this qa knows {SCHEMA_VERSION}")
+    if found != SCHEMA_VERSION:
+        sys.exit(1)
 
 
 @main.group()

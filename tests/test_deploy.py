@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from sqlalchemy.engine import make_url
 
 from qa.config import Settings
 from qa.server import GenerationPool, PoolFull, ShuttingDown, uvicorn_config
@@ -28,6 +29,8 @@ except ImportError:  # tests/ is not a package: pytest put it on sys.path
     from ollama_server import OllamaServer, _Handler
 
 ROOT = Path(__file__).resolve().parent.parent
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+SECRETS = {"POSTGRES_PASSWORD": "s3cret"}  # what an operator sets in .env
 MODEL = "qwen2.5:7b-instruct"
 FR_QUESTION = "Ai-je droit à une indemnité de télétravail ?"
 QA_VAR = re.compile(r"\bQA_[A-Z0-9_]+\b")
@@ -41,13 +44,16 @@ def compose() -> dict:
 
 
 def interpolate(value: str, env: dict[str, str] | None = None) -> str:
-    """Compose's `${VAR:-default}` / `${VAR}` with the given environment (none: the defaults)."""
+    """Compose's `${VAR:-default}` / `${VAR}` / `${VAR:?message}` with the given environment (none: the
+    defaults); a required variable that is missing raises, as `docker compose` stops with its message."""
     env = env or {}
 
     def one(m: re.Match) -> str:
-        name, default = m.group(1), m.group(3) or ""
-        return env.get(name) or default
-    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}", one, value)
+        name, kind, text = m.group(1), m.group(2) or "", m.group(3) or ""
+        if kind.endswith("?") and not env.get(name):
+            raise KeyError(f"{name}: {text}")
+        return env.get(name) or ("" if kind.endswith("?") else text)
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}", one, value)
 
 
 def dockerfile() -> list[tuple[str, str]]:
@@ -99,7 +105,7 @@ def mounts(service: dict) -> dict[str, str]:
 
 def test_compose_services_and_the_ollama_side():
     services = compose()["services"]
-    assert set(services) >= {"ollama", "ollama-pull", "api", "ingest"}
+    assert set(services) >= {"postgres", "redis", "ollama", "ollama-pull", "api", "nginx", "ingest"}
     ollama = services["ollama"]
     assert ollama["image"].split(":")[0] == "ollama/ollama"
     assert ollama["healthcheck"]["test"][-2:] == ["ollama", "list"]
@@ -123,7 +129,7 @@ def test_compose_api_service():
     spec = compose()
     api = spec["services"]["api"]
     assert api["build"] == "."
-    env = {k: interpolate(str(v)) for k, v in api["environment"].items()}
+    env = {k: interpolate(str(v), SECRETS) for k, v in api["environment"].items()}
     assert env["QA_GENERATOR"] == "ollama" and env["QA_OLLAMA_URL"] == "http://ollama:11434"
     assert api["depends_on"]["ollama-pull"] == {"condition": "service_completed_successfully"}
     assert api["depends_on"]["ollama"] == {"condition": "service_healthy"}
@@ -133,14 +139,87 @@ def test_compose_api_service():
     volumes = mounts(api)
     documents = next(v for v in api["volumes"] if ":/documents" in v)
     assert documents.endswith(":/documents:ro") and env["QA_CORPUS_DIR"] == "/documents"
-    for variable in ("QA_INDEX_DIR", "QA_DATA_DIR"):  # on named volumes, declared at the top level
-        assert volumes[env[variable]] in spec["volumes"], variable
-    assert volumes[env["QA_INDEX_DIR"]] != volumes[env["QA_DATA_DIR"]]
-    # Published on loopback unless the operator says otherwise; container port = the healthcheck's.
-    assert interpolate(api["ports"][0]) == "127.0.0.1:8000:8000"
+    # The index is a named volume the replicas only read: the ingest job writes it.
+    assert volumes[env["QA_INDEX_DIR"]] in spec["volumes"]
+    index = next(v for v in api["volumes"] if f":{env['QA_INDEX_DIR']}" in v)
+    assert index.endswith(f":{env['QA_INDEX_DIR']}:ro")
     # Docker waits long enough for a graceful shutdown (requests, then generation: twice the timeout).
     grace = int(api["stop_grace_period"].rstrip("s"))
     assert grace > 2 * Settings.model_fields["shutdown_timeout_s"].default
+
+
+def test_compose_runs_two_replicas_behind_the_proxy_sharing_their_state():
+    services = compose()["services"]
+    api = services["api"]
+    assert api["deploy"]["replicas"] == 2
+    assert "ports" not in api and "container_name" not in api  # replicas: reached through nginx only
+    env = {k: interpolate(str(v), SECRETS) for k, v in api["environment"].items()}
+    database = make_url(env["QA_DATABASE_URL"])
+    assert (database.get_backend_name(), database.host, database.port) == ("postgresql", "postgres", 5432)
+    assert env["QA_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0"
+    for server in ("postgres", "redis"):
+        assert api["depends_on"][server] == {"condition": "service_healthy"}
+    # The client address for rate limits comes from nginx's X-Forwarded-For (uvicorn trusts it only from these).
+    assert env["FORWARDED_ALLOW_IPS"] == "*"
+    with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):  # no default password: compose stops and says so
+        interpolate(str(api["environment"]["QA_DATABASE_URL"]))
+
+
+def test_compose_postgres_and_redis():
+    spec = compose()
+    postgres, redis = spec["services"]["postgres"], spec["services"]["redis"]
+    assert postgres["image"].split(":")[0] == "postgres" and redis["image"].split(":")[0] == "redis"  # official
+    assert mounts(postgres)["/var/lib/postgresql/data"] in spec["volumes"]
+    assert mounts(redis)["/data"] in spec["volumes"]
+    assert postgres["healthcheck"]["test"][1] == "pg_isready" and redis["healthcheck"]["test"][1:] == ["redis-cli", "ping"]
+    assert "ports" not in postgres and "ports" not in redis  # only the replicas reach them
+    # The API's URL names the user, database and password the postgres service is created with.
+    pg_env = {k: interpolate(str(v), SECRETS) for k, v in postgres["environment"].items()}
+    url = make_url(interpolate(str(spec["services"]["api"]["environment"]["QA_DATABASE_URL"]), SECRETS))
+    assert (url.username, url.password, url.database) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"],
+                                                          pg_env["POSTGRES_DB"])
+
+
+def test_compose_nginx_in_front_of_the_replicas():
+    spec = compose()
+    nginx, api = spec["services"]["nginx"], spec["services"]["api"]
+    assert nginx["image"].split(":")[0] == "nginx"  # official image
+    assert mounts(nginx)["/etc/nginx/nginx.conf"] == "./deploy/nginx.conf"
+    assert any(v.endswith(":/etc/nginx/nginx.conf:ro") for v in nginx["volumes"])
+    # Published on loopback unless the operator says otherwise, on the port nginx listens on.
+    host, host_port, container_port = interpolate(nginx["ports"][0]).split(":")
+    assert (host, host_port) == ("127.0.0.1", "8000")
+    config = NGINX_CONF.read_text(encoding="utf-8")
+    assert re.search(rf"^\s*listen {container_port};", config, re.M)
+    assert f"{container_port}/nginx-health" in " ".join(nginx["healthcheck"]["test"])
+    # To the API's port (its healthcheck's), resolved per request by Docker's DNS so every replica is used.
+    assert "127.0.0.1:8000/readyz" in " ".join(api["healthcheck"]["test"])
+    assert re.search(r"set \$api http://api:8000;", config) and "proxy_pass $api;" in config
+    assert "resolver 127.0.0.11" in config
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in config  # overwritten: clients cannot pick their key
+    assert "proxy_next_upstream error timeout;" in config  # never a second copy of a request a replica received
+    body_mb = int(re.search(r"client_max_body_size (\d+)m;", config).group(1))
+    assert body_mb * 2**20 > Settings.model_fields["max_upload_bytes"].default
+    read_s = int(re.search(r"proxy_read_timeout (\d+)s;", config).group(1))
+    assert read_s > Settings.model_fields["answer_timeout_s"].default
+
+
+def test_the_nginx_config_passes_nginx_t(tmp_path):
+    """Debian's nginx checks the very file the compose service mounts (`make servers` installs it)."""
+    import shutil
+    import subprocess
+
+    try:
+        from tests.servers import missing
+    except ImportError:
+        from servers import missing
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        missing("nginx", "nginx")
+    done = subprocess.run([nginx, "-t", "-c", str(NGINX_CONF), "-p", f"{tmp_path}/"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "syntax is ok" in done.stderr and "test is successful" in done.stderr
 
 
 def test_compose_ingest_job_builds_into_the_api_index():
@@ -149,8 +228,10 @@ def test_compose_ingest_job_builds_into_the_api_index():
     assert "ingest" in ingest["profiles"]  # not started by a plain `docker compose up`
     assert ingest["command"] == ["qa", "ingest", "/documents"]
     assert ingest["image"] == api["image"]
-    env = {k: interpolate(str(v)) for k, v in ingest["environment"].items()}
+    env = {k: interpolate(str(v), SECRETS) for k, v in ingest["environment"].items()}
     assert mounts(ingest)[env["QA_INDEX_DIR"]] == mounts(api)[env["QA_INDEX_DIR"]]
+    index = next(v for v in ingest["volumes"] if f":{env['QA_INDEX_DIR']}" in v)
+    assert not index.endswith(":ro")  # the one writer of the index the replicas read
     assert env["QA_EMBED_MODEL"] == interpolate(str(api["environment"]["QA_EMBED_MODEL"]))  # same embedder
     assert any(v.endswith(":/documents:ro") for v in ingest["volumes"])
 
@@ -242,7 +323,8 @@ def test_env_example_is_valid_settings(tmp_path):
     assert settings.ollama_model == MODEL and settings.api_keys == {} and settings.log_questions is False
     assert settings.shutdown_timeout_s == float(example["QA_SHUTDOWN_TIMEOUT_S"])
     # compose-only variables (no QA_ prefix) are ignored by the settings
-    assert {"DOCUMENTS_DIR", "API_BIND", "API_PORT"} <= set(example)
+    assert {"DOCUMENTS_DIR", "API_BIND", "API_PORT", "POSTGRES_PASSWORD"} <= set(example)
+    assert example["POSTGRES_PASSWORD"] == ""  # no shared default password: compose asks for one
 
 
 # ---------------------------------------------------------------- graceful shutdown: the generation pool
