@@ -522,10 +522,12 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
                               "digitalisation; answers cite numbered passages of the union's documents, or say "
                               "plainly that the documents do not answer. Errors are `{\"detail\": message}`.")
     app.state.qa = state
-    # Redis (QA_RATE_LIMIT_STORAGE) shares the counters between replicas; while it is unreachable each replica
-    # counts in its own memory rather than failing requests.
+    # Redis (QA_RATE_LIMIT_STORAGE) shares the counters between replicas; while it is unreachable or silent each
+    # replica counts in its own memory rather than failing or holding requests.
+    shared = not settings.rate_limit_storage.startswith("memory://")
     limiter = Limiter(key_func=_rate_key, headers_enabled=False, storage_uri=settings.rate_limit_storage,
-                      in_memory_fallback_enabled=not settings.rate_limit_storage.startswith("memory://"))
+                      in_memory_fallback_enabled=shared,
+                      storage_options={"socket_connect_timeout": 2, "socket_timeout": 2} if shared else {})
     app.state.limiter = limiter
     limited = limiter.shared_limit(settings.rate_limit, scope="api")
     install_error_handlers(app, state)

@@ -74,6 +74,23 @@ def test_an_unreachable_redis_leaves_each_replica_counting_in_memory(qa_settings
         assert [c.get("/v1/documents").status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
+def test_a_redis_that_accepts_but_never_answers_does_not_hold_requests(qa_settings, qa_service):
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # connections complete in the backlog; nothing ever reads or replies
+    try:
+        settings = qa_settings(rate_limit_storage=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        with TestClient(create_app(settings, qa_service)) as c:
+            t0 = time.monotonic()
+            assert c.get("/v1/documents").status_code == 200
+            assert time.monotonic() - t0 < 10  # the socket timeout, then memory
+    finally:
+        silent.close()
+
+
 def test_an_unreachable_database_is_a_503_not_a_crash(qa_settings, qa_service):
     from servers import free_port
 
@@ -87,6 +104,17 @@ def test_an_unreachable_database_is_a_503_not_a_crash(qa_settings, qa_service):
         assert r.status_code == 503 and "database" in r.json()["detail"] and ":pw@" not in r.json()["detail"]
         r = c.get("/v1/feedback", headers={"Authorization": f"Bearer {HELPDESK}"})
         assert r.status_code == 503
+
+
+def test_a_missing_server_binary_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    from servers import missing
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        missing("redis-server", "redis-server")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        missing("redis-server", "redis-server")
 
 
 # ---------------------------------------------------------------- qa db, qa serve
