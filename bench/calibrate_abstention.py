@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import evidence as ev
+from qa.answer import evidence as ev
 from qa.config import Settings
 from qa.evaluate import load_questions
 from qa.service import QAService

@@ -418,6 +418,8 @@ def ask(question: str, mode: str, generator: str | None, language: str | None, k
     for c in answer.citations:
         page = f", p. {c.chunk.page}" if c.chunk.page else ""
         click.echo(f"[{c.n}] {c.chunk.title} ({c.chunk.doc}{page})\n    “{c.quote}”")
+        if mode == "helpdesk" and c.why:  # why this passage: the question's words it meets
+            click.echo(f"    matched: {' · '.join(c.why)}")
     if answer.abstained and answer.see_also:
         click.echo("\n" + "\n".join(f"  - {h.chunk.title}: {h.chunk.text[:160]}…" for h in answer.see_also))
 

@@ -91,6 +91,9 @@ class Citation:
     quote: str
     quote_start: int  # offset of `quote` in chunk.text, for highlighting
     quote_end: int
+    # which words of the question matched which words of the passage ("baas → werkgever"), so a helpdesk
+    # agent sees at once when a quote is off the topic
+    why: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         out = {
@@ -106,6 +109,8 @@ class Citation:
         }
         if self.chunk.page is not None:
             out["page"] = self.chunk.page
+        if self.why:
+            out["why"] = " · ".join(self.why)
         return out
 
 
@@ -130,7 +135,8 @@ class Answer:
     see_also: list[Hit] = field(default_factory=list)
     generator: str = ""
     mode: str = "member"
-    abstain_reason: str | None = None  # which check found the documents do not answer (for helpdesk and evaluators)
+    abstain_reason: str | None = None  # why the documents do not answer (for helpdesk and evaluators)
+    abstain_check: str | None = None  # the name of the check that found it (qa/answer/checks/)
 
     def to_json(self) -> dict:
         """The `qa ask --json` contract of DESIGN.md, plus quotes, sentences, see-also and the abstention's reason."""
@@ -145,4 +151,5 @@ class Answer:
             "generator": self.generator,
             "mode": self.mode,
             "abstain_reason": self.abstain_reason,
+            "abstain_check": self.abstain_check,
         }

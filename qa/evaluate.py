@@ -41,6 +41,15 @@ class Question:
     answer: str | None
     key_facts: list[str]
     unanswerable: bool
+    style: str | None = None  # optional: "colloquial" (avoids the words of the text that answers) or "plain"
+    kind: str | None = None  # optional: the kind of answer asked (amount, count, date, duration, yesno, ...)
+
+    @property
+    def groups(self) -> list[str]:
+        """The report groups the question counts in besides its language ("colloquial", "colloquial/fr",
+        "kind:count"), from its optional fields."""
+        out = [self.style, f"{self.style}/{self.lang}"] if self.style else []
+        return out + ([f"kind:{self.kind}"] if self.kind else [])
 
 
 def _check_line(obj) -> str | None:
@@ -93,7 +102,7 @@ def load_questions(path: Path, corpus_texts: dict[str, str] | None = None) -> li
             problems.append(f"{path}:{number}: {why}")
             continue
         seen.add(obj["id"])
-        questions.append(Question(**{k: obj[k] for k in KEYS}))
+        questions.append(Question(**{k: obj[k] for k in KEYS}, style=obj.get("style"), kind=obj.get("kind")))
     if problems:
         raise QuestionSetError(f"{len(problems)} invalid line(s) in {path}:\n" + "\n".join(problems))
     if not questions:
@@ -213,6 +222,10 @@ def retrieval_scores(questions: list[Question], runs: dict, qrels: dict, records
     for doc in sorted({q.doc for q in questions if q.id in runs}):
         ids = [q.id for q in questions if q.id in runs and q.doc == doc]
         out["by_doc"][doc] = _ranx_scores(ids, runs, qrels)
+    groups = sorted({g for q in questions for g in q.groups})
+    if groups:
+        out["by_group"] = {g: _ranx_scores([q.id for q in questions if q.id in runs and g in q.groups], runs, qrels)
+                           for g in groups}
     out["unreachable"] = [r.id for r in records if not r.reachable]
     return out
 
@@ -280,7 +293,8 @@ class AnswerRecord:
     citation_docs: list[str] = field(default_factory=list)
     key_facts_missing: list[str] = field(default_factory=list)
     faithful: bool | None = None  # the LLM judge's verdict (--judge), never part of the deterministic scores
-    abstain_reason: str | None = None  # which check made the service abstain
+    abstain_reason: str | None = None  # why the service abstained
+    abstain_check: str | None = None  # which check made it abstain (qa/answer/checks/)
 
     @property
     def passed(self) -> bool:
@@ -305,7 +319,7 @@ def score_answer(q: Question, answer) -> AnswerRecord:
         citations=[c.chunk.chunk_id for c in answer.citations], failed=[], citation_evidence=cites,
         citation_docs=[c.chunk.doc for c in answer.citations],
         key_facts_missing=[f for f, ok in zip(q.key_facts, facts) if not ok],
-        abstain_reason=getattr(answer, "abstain_reason", None))
+        abstain_reason=getattr(answer, "abstain_reason", None), abstain_check=getattr(answer, "abstain_check", None))
     rec.failed = _failures(q, rec, facts)
     return rec
 
@@ -315,7 +329,8 @@ def _failures(q: Question, r: AnswerRecord, facts: list[bool]) -> list[str]:
     if q.unanswerable and not r.abstained:
         failed.append("answered an unanswerable question")
     if not q.unanswerable and r.abstained:
-        failed.append("abstained on an answerable question" + (f" ({r.abstain_reason})" if r.abstain_reason else ""))
+        failed.append("abstained on an answerable question"
+                      + (f" ({r.abstain_check}: {r.abstain_reason})" if r.abstain_reason else ""))
     if not q.unanswerable and not r.abstained and not r.cites_evidence:
         failed.append("cites no passage holding the evidence")
     if r.answer_language != q.lang:
@@ -325,12 +340,33 @@ def _failures(q: Question, r: AnswerRecord, facts: list[bool]) -> list[str]:
     return failed
 
 
-def summarise_answers(records: list[AnswerRecord]) -> dict:
+def summarise_answers(records: list[AnswerRecord], questions: list[Question] = ()) -> dict:
+    """Scores per language and, when `questions` carry styles or kinds, per group (`by_group`)."""
     out = {}
     for lang in (*LANGS, "all"):
         rs = [r for r in records if lang == "all" or r.lang == lang]
         if rs:
             out[lang] = _answer_scores(rs)
+    out["checks"] = check_report(records)
+    in_group = {q.id: q.groups for q in questions}
+    groups = sorted({g for gs in in_group.values() for g in gs})
+    if groups:
+        out["by_group"] = {g: _answer_scores([r for r in records if g in in_group.get(r.id, ())]) for g in groups}
+    return out
+
+
+def check_report(records: list[AnswerRecord]) -> dict:
+    """Per check: how often it refused, rightly (an unanswerable question) or wrongly (the answerable questions
+    it refused, by id)."""
+    out: dict = {}
+    for r in records:
+        if r.abstained:
+            entry = out.setdefault(r.abstain_check or "unnamed", {"fired": 0, "rightly": 0, "wrongly": []})
+            entry["fired"] += 1
+            if r.unanswerable:
+                entry["rightly"] += 1
+            else:
+                entry["wrongly"].append(r.id)
     return out
 
 
@@ -347,6 +383,10 @@ def _answer_scores(rs: list[AnswerRecord]) -> dict:
     ms = [r.ms for r in rs]
     return {
         "evidence_citation_rate": _mean([float(r.cites_evidence) for r in answered]),
+        # over all answerable questions, an abstention counting as a miss (what a member gets)
+        "evidence_citation_all": _mean([float(r.cites_evidence and not r.abstained) for r in answerable]),
+        "key_fact_recall_all": _mean([(r.key_fact_recall or 0.0) if not r.abstained else 0.0
+                                      for r in answerable if r.key_fact_recall is not None or r.abstained]),
         "citation_precision": _mean([r.citation_precision for r in answered if r.citation_precision is not None]),
         "key_fact_recall": _mean([r.key_fact_recall for r in answered if r.key_fact_recall is not None]),
         "abstain_unanswerable": _mean([float(r.abstained) for r in unanswerable]),
@@ -366,7 +406,7 @@ def evaluate_answers(questions: list[Question], service, generator: str, mode: s
         records.append(score_answer(q, answer))
         if progress:
             progress(i + 1, len(questions))
-    return summarise_answers(records), records
+    return summarise_answers(records, questions), records
 
 
 def format_answer_table(answers: dict) -> str:

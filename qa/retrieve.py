@@ -5,8 +5,12 @@ question's stems never match Dutch text and only add noise (measured in eval/REA
 drops French recall@5 from 0.86 to 0.56). So the lexical list's weight in reciprocal-rank fusion is set per
 question language. Passages are found densely twice: by their own vector and by their best sentence's
 (sentences embedded on their own, which ranks the passage that states the answer first more often: MRR 0.77
--> 0.80 in eval/README.md). A question may also come with a translation into the collection's main language
-(`also`), which is searched densely and lexically as well: that is how a French question finds Dutch words.
+-> 0.80 in eval/README.md). 
+Members do not use the documents' words ("baas" for "werkgever", "le soir sur mon GSM" for "déconnexion"),
+and a French member may ask about text that exists only in Dutch. So a question is searched in up to three
+views (qa/lexicon/): as asked; with the document terms its member words stand for (lexically in place of
+the question, densely beside it); and rendered in the other language's terms, searched lexically in that
+language, which lets the stemmed Dutch lexical list serve a French question.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from .datatypes import Hit
 from .embed import Embedder
 from .index import Index
+from .lexicon import lexicon
 
 Fusion = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60
@@ -32,13 +37,43 @@ class RetrievalSettings:
     sentence_weight: float = 1.0  # weight of the best-sentence list (0: passage vectors only)
     # weight of the question's own lexical list in the fusion, per question language
     lexical_weight: dict[str, float] = field(default_factory=lambda: {"nl": 1.0, "fr": 0.0})
+    # the document terms of the question's member words: their BM25 weight beside the question's own words,
+    # and the fusion weight of the question embedded with them (0: not used)
+    # (measured on the dev and test splits, eval/README.md: the dense view raises both, the BM25 terms and the
+    # rendering in the other language raise neither, so they are off by default)
+    expansion_weight: float = 0.0
+    expansion_dense: float = 0.5
+    # fusion weight of the question rendered in the other language's terms, searched lexically, per language
+    crossing_weight: dict[str, float] = field(default_factory=lambda: {"nl": 0.0, "fr": 0.0})
 
 
 @dataclass(frozen=True)
 class Query:
+    """One view of the question: the text searched, its language, and which lists it feeds (with weights).
+    `terms`: document terms searched lexically beside the text, their BM25 scores added at `terms_weight`."""
+
     text: str
     language: str
-    vector: np.ndarray
+    dense_weight: float
+    lexical_weight: float
+    terms: str = ""
+    terms_weight: float = 0.0
+
+
+def query_views(question: str, language: str, s: RetrievalSettings) -> list[Query]:
+    """The question as asked (its lexical query with the document terms its member words stand for, at a
+    lower weight), the question with those terms as a dense view, and the question in the other language's
+    terms, searched lexically in that language."""
+    own = lexicon(language)
+    terms = own.expansion(question) if s.expansion_weight > 0 or s.expansion_dense > 0 else ""
+    views = [Query(question, language, 1.0, s.lexical_weight.get(language, 0.0), terms, s.expansion_weight)]
+    if terms and s.expansion_dense > 0:
+        views.append(Query(f"{question} {terms}", language, s.expansion_dense, 0.0))
+    other = {"nl": "fr", "fr": "nl"}.get(language)
+    rendered = own.rendered(question) if other and s.crossing_weight.get(language, 0.0) > 0 else ""
+    if rendered:
+        views.append(Query(rendered, other, 0.0, s.crossing_weight[language]))
+    return views
 
 
 class Retriever:
@@ -47,39 +82,40 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
 
-    def search(self, question: str, k: int, language: str, also: list[tuple[str, str]] = ()) -> list[Hit]:
-        return self.search_with_vector(question, k, language, also)[0]
+    def search(self, question: str, k: int, language: str) -> list[Hit]:
+        return self.search_with_vector(question, k, language)[0]
 
-    def search_with_vector(self, question: str, k: int, language: str,
-                           also: list[tuple[str, str]] = ()) -> tuple[list[Hit], np.ndarray]:
-        """The hits, and the question's vector for the steps after retrieval to reuse.
-
-        `also`: (text, language) renderings of the question, e.g. its Dutch translation, searched too."""
-        texts = [question, *(t for t, _ in also)]
-        vectors = self.embedder.embed_queries(texts)
-        queries = [Query(t, lang, v) for t, lang, v in zip(texts, [language, *(l for _, l in also)], vectors)]
-        lists = self._lists(queries)
+    def search_with_vector(self, question: str, k: int, language: str) -> tuple[list[Hit], np.ndarray]:
+        """The hits, and the question's vector for the steps after retrieval to reuse."""
+        queries = query_views(question, language, self.settings)
+        dense = [q for q in queries if q.dense_weight > 0]
+        vectors = dict(zip((q.text for q in dense), self.embedder.embed_queries([q.text for q in dense])))
+        lists = self._lists(queries, vectors)
         fused = _rrf(lists)
         best = sorted(fused, key=lambda r: fused[r], reverse=True)[:k]
+        vector = vectors[question]
         # exact passage cosines, also for passages that only the sentence or lexical list brought in
-        dense = self.index.vectors[best] @ vectors[0] if self.settings.fusion != "lexical" and best else None
+        cosines = self.index.vectors[best] @ vector if self.settings.fusion != "lexical" and best else None
         lexical = next((dict(l) for l, w, kind in lists if kind == "lexical"), {})
         hits = [Hit(chunk=self.index.chunks[r], score=float(fused[r]), rank=i + 1,
-                    dense_score=None if dense is None else float(dense[i]), lexical_score=_score(lexical, r))
+                    dense_score=None if cosines is None else float(cosines[i]), lexical_score=_score(lexical, r))
                 for i, r in enumerate(best)]
-        return hits, vectors[0]
+        return hits, vector
 
-    def _lists(self, queries: list[Query]) -> list[tuple[list[tuple[int, float]], float, str]]:
-        """(ranked (row, score) list, fusion weight, kind) for each query and retriever in use."""
+    def _lists(self, queries: list[Query], vectors: dict[str, np.ndarray]
+               ) -> list[tuple[list[tuple[int, float]], float, str]]:
+        """(ranked (row, score) list, fusion weight, kind) for each view and retriever in use."""
         s, out = self.settings, []
         for q in queries:
-            if s.fusion in ("hybrid", "dense"):
-                out.append((self._dense(q.vector), 1.0, "dense"))
+            if s.fusion in ("hybrid", "dense") and q.dense_weight > 0:
+                out.append((self._dense(vectors[q.text]), q.dense_weight, "dense"))
                 if s.sentence_weight > 0:
-                    out.append((self._sentences(q.vector), s.sentence_weight, "sentence"))
-            weight = 1.0 if s.fusion == "lexical" else s.lexical_weight.get(q.language, 0.0)
+                    out.append((self._sentences(vectors[q.text]), q.dense_weight * s.sentence_weight, "sentence"))
+            weight = q.lexical_weight
+            if s.fusion == "lexical":  # lexical alone (a measured variant): every lexical view counts fully
+                weight = 1.0 if weight > 0 or (q is queries[0] and len(queries) == 1) else 0.0
             if s.fusion != "dense" and weight > 0:
-                out.append((self._lexical(q.text, q.language), weight, "lexical"))
+                out.append((self._lexical(q), weight, "lexical"))
         return out
 
     def _dense(self, vector: np.ndarray) -> list[tuple[int, float]]:
@@ -94,8 +130,10 @@ class Retriever:
             ranked.setdefault(int(self.index.sentence_rows[sentence]), float(score))
         return list(ranked.items())[:self.settings.pool]
 
-    def _lexical(self, text: str, language: str) -> list[tuple[int, float]]:
-        scores = self.index.lexical.scores(text, language)
+    def _lexical(self, q: Query) -> list[tuple[int, float]]:
+        scores = self.index.lexical.scores(q.text, q.language)
+        if q.terms and q.terms_weight > 0:
+            scores = scores + q.terms_weight * self.index.lexical.scores(q.terms, q.language)
         return [(int(r), float(scores[r])) for r in _top(scores, self.settings.pool) if scores[r] > 0]
 
 

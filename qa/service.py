@@ -17,7 +17,7 @@ from .datatypes import Answer, Chunk, Hit
 from .embed import Embedder, configured_embedder
 from .index import DocumentInfo, Index, load_index
 from .language import detect_question_language
-from .retrieve import Retriever
+from .retrieve import RetrievalSettings, Retriever
 
 
 class InputError(ValueError):
@@ -33,6 +33,11 @@ FOREIGN_QUESTION = ("Stel je vraag in het Nederlands of het Frans: de documenten
                     "\"nl\" or \"fr\".)")
 _LANGUAGE_NAMES = {"en": "English", "de": "German"}
 _UNPAIRED_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def retrieval_settings(settings: Settings) -> RetrievalSettings:
+    return RetrievalSettings(expansion_weight=settings.expansion_weight, expansion_dense=settings.expansion_dense,
+                             crossing_weight={"nl": settings.crossing_weight_nl, "fr": settings.crossing_weight_fr})
 
 
 @dataclass
@@ -54,7 +59,7 @@ class QAService:
         index_dir = index_dir or settings.index_dir
         index = load_index(index_dir, expect_model=settings.embed_model)
         embedder = configured_embedder(settings)
-        return cls(settings, index_dir, embedder, Retriever(index, embedder))
+        return cls(settings, index_dir, embedder, Retriever(index, embedder, retrieval_settings(settings)))
 
     # ------------------------------------------------------------ input checks
 

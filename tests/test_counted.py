@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.counted import COUNT_MATCH, CountCheck, counted_noun, counted_words
+from qa.answer.counted import COUNT_MATCH, CountCheck, counted_noun, counted_words
 from tests.conftest import gemma_service_over
 
 REPORT = (

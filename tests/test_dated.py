@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from qa.dated import DATE_MATCH, checkable, date_check, dates_what_is_asked
+from qa.answer.dated import DATE_MATCH, checkable, date_check, dates_what_is_asked
 from tests.conftest import gemma_service_over
 
 REPORT = (

@@ -219,17 +219,17 @@ def test_lexical_only_retrieval_fails_the_baseline_and_names_metric_language_and
 
 
 def test_answers_without_citations_fail_the_baseline(saved, eval_settings, monkeypatch):
-    import qa.answer
+    import qa.answer.pipeline
 
     questions, path, _ = saved
-    original = qa.answer.assemble
+    original = qa.answer.pipeline.assemble
 
     def no_citations(*args, **kwargs):
         answer = original(*args, **kwargs)
         answer.citations = []
         return answer
 
-    monkeypatch.setattr(qa.answer, "assemble", no_citations)
+    monkeypatch.setattr(qa.answer.pipeline, "assemble", no_citations)
     result = run_eval(eval_settings, "--questions", str(questions), "--generator", "extractive",
                       "--baseline", str(path), "--json")
     assert result.exit_code == 1

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from qa.evidence import candidates
+from qa.answer.evidence import candidates
 from qa.prompts import PROMPTS_DIR
 from qa.service import QAService
 from tests.conftest import build_index, make_settings, write_corpus

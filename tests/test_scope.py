@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qa.scope import committee_of
+from qa.answer.scope import committee_of
 from qa.service import QAService
 from tests.conftest import build_index, make_settings
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .datatypes import Chunk
+from ..datatypes import Chunk
 from .evidence import planted_instruction
-from .index import Index
-from .numbers import unsupported_bounds, unsupported_numbers
-from .sentences import split_sentences
+from ..index import Index
+from ..numbers import unsupported_bounds, unsupported_numbers
+from ..sentences import split_sentences
 
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_CITES = re.compile(r"^(\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*[.!?]?)+")

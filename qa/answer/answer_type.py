@@ -1,11 +1,7 @@
-"""What kind of answer a question expects, and whether a sentence states one.
-
-"How much is the allowance?" is only answered by a sentence that states an amount, "how many sectors?" by
-one that states a count; a passage on the right topic that states neither does not answer, however close
-it is. This is the classic expected-answer-type check of question answering, kept to the types whose
-misses matter most here: amounts of money and counts (abstention and evidence) and dates ("when was report
-131 issued?" needs the sentence with the date quoted; "wanneer mag …" asks for a condition and is no date
-question). Whether a date is one of what was asked is qa/dated.py's call, which also decides abstention.
+"""Whether a sentence states an amount of money, a count or a date: the values policy texts write with digits
+and symbols ("20 euro", "29 (sub)sectoren", "1 april 2023") amid years and reference numbers ("cao nr. 85",
+"PC 320") that count nothing. Which kind a question asks for is the question reader's call
+(qa/answer/question.py); the typed-answer check (qa/answer/checks/typed.py) uses these.
 """
 
 from __future__ import annotations
@@ -13,15 +9,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from .numbers import MONTH_PATTERN
+from ..numbers import MONTH_PATTERN
 
 Kind = Literal["amount", "count", "date"]
-
-_QUANTITY = re.compile(r"\b(hoeveel|hoe hoog|hoe groot|welk bedrag|combien|à combien|quel(?:le)?s? (?:est|sont) "
-                       r"(?:le|la|les) (?:montant|prix|coût|salaire))\b", re.I)
-_MONEY = re.compile(r"\b(bedra\w*|geld|argent|budget\w*|vergoeding\w*|kost\w*|prijs\w*|boete\w*|loon|lonen|"
-                    r"salaris\w*|premie\w*|toelage\w*|euro|montant\w*|coût\w*|coute\w*|prix|amende\w*|salaire\w*|"
-                    r"indemnité\w*|prime\w*|allocation\w*)\b", re.I)
 
 # "20 euro", "€ 20", and sums with a scale word: "7,6 milliards €", "5 miljoen euro", "2 milliards d'euros"
 _AMOUNT = re.compile(r"(\d[\d.,\u00a0\u202f ]*\s*(?:(?:miljoen|miljard|million|milliard)s?\s*(?:d['’]\s*)?)?"
@@ -35,21 +25,11 @@ _NUMBER_WORDS = (r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twin
 _REFERENCE = (r"(?<!\w)(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|article|advies|avis|rapport|cao|cct|afdeling|"
               r"hoofdstuk|chapitre|section|titel|titre|punt|point|fase|phase|bijlage|annexe|deel|partie|stap|"
               r"étape|axe|as)\.?\s*$")
-# "when" as a time: "Wanneer werd het akkoord gesloten?"; not as a condition: "Wanneer mag mijn werkgever ...?"
-_WHEN = re.compile(r"\b(?:(?:wanneer|quand)(?!\s+(?:mag|mogen|moet|moeten|kan|kun|kunnen|heb|hebt|heeft|hebben|ben|"
-                   r"bent|puis|peut|peuvent|dois|doit|doivent|ai|a|ont|suis|est)\b)|welk jaar|welke datum|"
-                   r"quelle année|quelle date)", re.I)
 _DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{MONTH_PATTERN})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
 _COMMITTEE_NAME = re.compile(r"\s*[.:]?\s*(?:(?:sous-)?commission paritaire|paritair (?:sub)?comité|"
                              r"(?:pc|psc|cp|scp)\b)", re.I)
 _CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
-
-
-def expected_kind(question: str) -> Kind | None:
-    if _QUANTITY.search(question):
-        return "amount" if _MONEY.search(question) else "count"
-    return "date" if _WHEN.search(question) else None
 
 
 def states(kind: Kind, sentence: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexical import tokenize
+from ..lexical import tokenize
 
 # a line that starts a row: a committee number first, or a committee named in its first words
 # ("3190200 - SOUS-COMMISSION …" is a row whose number the PDF mangled: it ends the row before, gives no scope)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .datatypes import Hit
+from ..datatypes import Hit
 
 # Each kind: its words in Dutch, French and English. A Dutch compound names its kind last ("AI-verordening",
 # "privacyverordening"); "Act" only capitalised, as in "AI Act".

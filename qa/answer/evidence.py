@@ -12,12 +12,12 @@ from typing import Callable
 
 import numpy as np
 
-from .datatypes import Hit
-from .fold import fold
-from .index import Index
-from .lexical import tokenize
-from .numbers import numbers_in
-from .sentences import Span, is_evidence_sentence, is_whole_line
+from ..datatypes import Hit
+from ..fold import fold
+from ..index import Index
+from ..lexical import tokenize
+from ..numbers import numbers_in
+from ..sentences import Span, is_evidence_sentence, is_whole_line
 
 # Instructions aimed at a model, planted in a document: never quoted, translated or shown to one.
 _INJECTION = re.compile(

@@ -13,16 +13,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import attribution, dated
+from . import checks
 from . import evidence as ev
-from .abstain import EVIDENCE_WINDOW, AnswerCheck, decide
-from .answer_type import expected_kind, states
-from .authority import levels_in, speaks_of
-from .counted import CountCheck, checkable, count_check
-from .datatypes import Answer, Chunk, Citation, Hit, Sentence
-from .language import detect_language, has_run_in
-from .numbers import bounds_in, numbers_in
-from .prompts import messages, phrase
+from .checks.typed import WINDOW
+from .counted import CountCheck, checkable
+from .question import Question, read_question
+from .answer_type import states
+from ..datatypes import Answer, Chunk, Citation, Hit, Sentence
+from ..language import detect_language, has_run_in
+from ..lexicon import why
+from ..numbers import bounds_in, numbers_in
+from ..prompts import messages, phrase
 from .scope import committee_at
 from .verify import Checked, Numbered, check, parse_claims
 
@@ -60,11 +61,13 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     timings["retrieve_ms"] = _ms(started)
 
     t = time.perf_counter()
-    ranked, chosen, check = choose_evidence(question, language, hits, query_vector, retriever, settings)
+    asked = read_question(question, language, retriever.index.publishers)
+    ctx, chosen = choose_evidence(asked, hits, query_vector, retriever, settings)
+    ranked = ctx.ranked
     timings["evidence_ms"] = _ms(t)
-    verdict = decide(question, language, hits, ranked, retriever.index, settings, check)
-    if verdict.abstain:
-        return _abstain(language, mode, hits, generator, timings, started, verdict.reason)
+    refused = checks.verdict(ctx)
+    if refused:
+        return _abstain(language, mode, hits, generator, timings, started, refused[1], refused[0])
 
     t = time.perf_counter()
     model = service.generator(generator)
@@ -84,7 +87,7 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     if not draft.parts:
         return _abstain(language, mode, hits, generator, timings, started,
                         "no sentence of the answer could be verified")
-    result = assemble(draft, language, mode)
+    result = assemble(draft, language, mode, question)
     result.see_also = hits[:3]
     result.generator, result.mode = draft.generator, mode
     timings["total_ms"] = _ms(started)
@@ -94,59 +97,24 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     return result
 
 
-def choose_evidence(question: str, language: str, hits: list[Hit], query_vector, retriever, settings
-                    ) -> tuple[list[ev.Evidence], list[ev.Evidence], AnswerCheck | None]:
-    """Candidate sentences best first, the ones the answer will rest on, and for a "how many X" or "when"
-    question which sentences answer it (a count of X; a date in a sentence about what was asked)."""
-    kind = expected_kind(question)
-    counting = kind == "count" and checkable(question, retriever.embedder)
+def choose_evidence(question: Question, hits: list[Hit], query_vector, retriever, settings
+                    ) -> tuple[checks.Context, list[ev.Evidence]]:
+    """The checks' context (candidate sentences best first, narrowed by the checks; for a value question the
+    sentences that state what was asked) and the sentences the answer will rest on."""
+    counting = question.kind == "count" and checkable(question.text, retriever.embedder)
     pool = ev.candidates(retriever.index, hits, fact_line=(lambda text: states("count", text)) if counting else None)
-    ranked = of_body_asked(question, ev.score(question, language, query_vector, pool), retriever.index)
-    check = _answer_check(question, kind, counting, ranked, query_vector, retriever.embedder)
-    answering = check.answers if check else (lambda text: states(kind, text)) if kind else None
-    answering = _of_level_asked(question, answering, ranked)
-    # the check says which sentences answer, so they may come from any retrieved passage
-    window = len(ranked) if check else EVIDENCE_WINDOW
+    ctx = checks.Context(question, hits, ev.score(question.text, question.language, query_vector, pool),
+                         retriever.index, settings, retriever.embedder, query_vector)
+    ranked = checks.narrow(ctx)
+    answering = (lambda text: text in ctx.answering) if ctx.answering is not None else None
+    check = ctx.notes.get("check")
+    # a calibrated check says which sentences answer, so they may come from any retrieved passage
+    window = len(ranked) if check else WINDOW
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
-                       must=answering, window=window, language=language)
+                       must=answering, window=window, language=question.language)
     if isinstance(check, CountCheck) and any(check.answers(e.text) for e in chosen):
         chosen = [e for e in chosen if not check.counts_other(e.text)]  # "29 sectoren" does not say how many firms
-    return ranked, _with_answer_passages(chosen, answering), check
-
-
-def of_body_asked(question: str, ranked: list[ev.Evidence], index) -> list[ev.Evidence]:
-    """When the question names an organisation, only the sentences of passages it published or that name it
-    (qa/attribution.py): another body's words, quoted, read as that organisation's position."""
-    asked = attribution.asked(question, index.publishers)
-    if not asked:
-        return ranked
-    return [e for e in ranked if attribution.speaks_for(e.hit.chunk, _publisher(index, e.hit.chunk.doc), asked)]
-
-
-def _publisher(index, doc: str) -> str | None:
-    info = index.documents.get(doc)
-    return info.publisher if info else None
-
-
-def _answer_check(question: str, kind: str | None, counting: bool, ranked: list[ev.Evidence], query_vector,
-                  embedder) -> AnswerCheck | None:
-    if counting:
-        return count_check(question, [e.text for e in ranked if states("count", e.text)], embedder)
-    if kind == "date" and dated.checkable(embedder):
-        return dated.date_check(question, [(e.text, e.vector) for e in ranked], query_vector, embedder)
-    return None
-
-
-def _of_level_asked(question: str, answering: Callable[[str], bool] | None, ranked: list[ev.Evidence]
-                    ) -> Callable[[str], bool] | None:
-    """A number or date asked of one level of government is stated only by the sentences of passages that
-    name that level (qa/authority.py): Brussels' three telework days are no answer for Flemish civil servants,
-    even next to the Flemish two."""
-    levels = levels_in(question)
-    if answering is None or not levels:
-        return answering
-    of_level = {e.text for e in ranked if speaks_of(e.hit.chunk, levels)}
-    return lambda text: text in of_level and answering(text)
+    return ctx, _with_answer_passages(chosen, answering)
 
 
 def _with_answer_passages(chosen: list[ev.Evidence], answering: Callable[[str], bool] | None) -> list[ev.Evidence]:
@@ -173,14 +141,14 @@ def _ms(since: float) -> float:
 
 
 def _abstain(language: str, mode: str, hits: list[Hit], generator: str, timings: dict, started: float,
-             reason: str) -> Answer:
+             reason: str, check: str | None = None) -> Answer:
     text = phrase(language, "abstain")
     if mode == "helpdesk":
         text = "\n\n".join([phrase(language, "greeting"), phrase(language, "helpdesk_abstain"),
                             phrase(language, "helpdesk_next"), phrase(language, "closing")])
     timings["total_ms"] = _ms(started)
     return Answer(answer=text, language=language, abstained=True, citations=[], timings_ms=timings,
-                  see_also=hits[:3], generator=generator, mode=mode, abstain_reason=reason)
+                  see_also=hits[:3], generator=generator, mode=mode, abstain_reason=reason, abstain_check=check)
 
 
 # ---------------------------------------------------------------- strategies
@@ -287,8 +255,9 @@ def _part_from(c: Checked, chunks: list[Chunk]) -> Part:
 # ---------------------------------------------------------------- assembly
 
 
-def assemble(draft: Draft, language: str, mode: str) -> Answer:
-    """Number the cited passages in order of first use and write the answer text around them."""
+def assemble(draft: Draft, language: str, mode: str, question: str = "") -> Answer:
+    """Number the cited passages in order of first use and write the answer text around them; each citation
+    says which words of the `question` the passage meets."""
     numbers: dict[str, int] = {}
     quotes: dict[str, tuple[int, int]] = {}
     chunks: dict[str, Chunk] = {}
@@ -305,7 +274,7 @@ def assemble(draft: Draft, language: str, mode: str) -> Answer:
         sentences.append(Sentence(line, cites, part.verified, part.reason))
     body = "\n".join(lines)
     text = _letter(body, language) if mode == "helpdesk" else body
-    citations = [_citation(numbers[cid], chunks[cid], quotes.get(cid)) for cid in numbers]
+    citations = [_citation(numbers[cid], chunks[cid], quotes.get(cid), question, language) for cid in numbers]
     return Answer(answer=text, language=language, abstained=False, citations=citations, sentences=sentences)
 
 
@@ -331,6 +300,7 @@ def _letter(body: str, language: str) -> str:
                         phrase(language, "helpdesk_next"), phrase(language, "closing")])
 
 
-def _citation(n: int, chunk: Chunk, span: tuple[int, int] | None) -> Citation:
+def _citation(n: int, chunk: Chunk, span: tuple[int, int] | None, question: str, language: str) -> Citation:
     start, end = span if span else (0, min(len(chunk.text), 200))
-    return Citation(n=n, chunk=chunk, quote=chunk.text[start:end], quote_start=start, quote_end=end)
+    return Citation(n=n, chunk=chunk, quote=chunk.text[start:end], quote_start=start, quote_end=end,
+                    why=why(question, language, chunk.text, chunk.language) if question else [])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .datatypes import Chunk
+from ..datatypes import Chunk
 
 _LEVELS = {
     "federal": re.compile(r"(?i:\bfedera(?:al|le)\b|\bfédéra(?:l|le|les|ux)\b)"),

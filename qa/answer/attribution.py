@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from .datatypes import Chunk
+from ..datatypes import Chunk
 
 # Belgian social partners and advisory councils under their Dutch and French names: members ask in either
 # language about documents written in one. A publisher of the corpus missing here is known by its own name.

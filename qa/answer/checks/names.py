@@ -1,0 +1,54 @@
+"""A name in the question (a capitalised or mixed-case word past the first) that no passage contains, nor any
+document's title or publisher: the documents never mention ChatGPT, a brand, an acronym they do not use.
+
+A name may be written in the other language ("Flandre" for "Vlaanderen", "CNT" for "NAR"): the lexicon's table
+between the languages gives its other form. The question reader's cue words and stop words are no names.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ...index import Index
+from ...lexical import tokenize
+from ...lexicon import lexicon
+from ..question import cues_for, words_of
+from . import Context, Passes
+
+_NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z][\w]*|[A-Z]{2,}[\w]*|[A-Z][a-zà-ÿ]{2,})\b")
+
+
+class UnknownNames(Passes):
+    name = "unknown-names"
+
+    def verdict(self, ctx: Context) -> str | None:
+        names = unknown_names(ctx.question.text, ctx.index)
+        return f"the documents never mention {', '.join(names)}" if names else None
+
+
+def unknown_names(question: str, index: Index) -> list[str]:
+    first = question.split()[0].strip("¿?,.:;!") if question.split() else ""
+    unknown = []
+    for name in _NAME.findall(question):
+        if name == first or name.lower() in _not_names():
+            continue
+        forms = [name, *_other_forms(name)]
+        stems = {s for lang in ("nl", "fr") for form in forms for s in tokenize(form, lang)}
+        if stems and not any(index.lexical.knows(s) or s in index.catalog_stems for s in stems):
+            unknown.append(name)
+    return unknown
+
+
+def _other_forms(name: str) -> list[str]:
+    return [term for lang in ("nl", "fr") for m in lexicon(lang).crossing_in(name) for term in m.terms]
+
+
+@lru_cache(maxsize=1)
+def _not_names() -> frozenset[str]:
+    """Words of the question reader's cues: "Hoeveel", "Quelle", "Mag" open questions, they name nothing."""
+    words = set()
+    for lang in ("nl", "fr"):
+        for phrases in cues_for(lang).kinds.values():
+            words.update(w for phrase in phrases for w in phrase)
+    return frozenset(words | {w for w in words_of("ik mijn je mon ma mes les dans")})

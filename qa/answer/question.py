@@ -1,0 +1,133 @@
+"""The question, read once: the kind of answer it asks for, in which unit, about what, under which constraints.
+
+Every check reads this `Question` instead of scanning the text again. The words come from the lexicon files
+of each language (qa/lexicon/nl.toml, fr.toml, section [question]); organisations from the index's
+catalog and the alias table (qa/answer/attribution.py); levels of government from qa/answer/authority.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from ..fold import fold
+from ..lexicon import lexicon
+from . import attribution
+from .authority import levels_in
+
+Kind = Literal["amount", "rate", "count", "date", "duration", "yesno", "name", "definition", "procedure",
+               "explanation"]
+VALUE_KINDS = frozenset({"amount", "rate", "count", "date", "duration"})  # a value of a kind answers these
+UNITS = ("day", "week", "month", "year")
+_WORD = re.compile(r"[\w'’/%-]+|€|[.?!]", re.UNICODE)  # sentence ends kept: a yes/no verb opens a sentence
+_ENDS = {".", "?", "!"}
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    language: str
+    kind: Kind
+    unit: str | None = None  # "month" for "how much per month": a daily amount does not answer
+    reports: bool = False  # asks what a body concluded or found
+    bodies: tuple[attribution.Body, ...] = ()  # organisations named
+    levels: frozenset[str] = field(default_factory=frozenset)  # levels of government named
+
+    @property
+    def asks_value(self) -> bool:
+        return self.kind in VALUE_KINDS
+
+
+@dataclass(frozen=True)
+class Cues:
+    """One language's cue phrases, each a tuple of folded words."""
+
+    kinds: dict[str, tuple[tuple[str, ...], ...]]
+    units: dict[str, tuple[tuple[str, ...], ...]]
+
+
+def read_question(text: str, language: str, publishers: tuple[str, ...] = ()) -> Question:
+    words = words_of(text)
+    cues = cues_for(language)
+    kind = _kind(words, cues)
+    unit = next((u for u in UNITS if has_cue(words, cues.units.get(u, ()))), None)
+    return Question(text=text, language=language, kind=kind, unit=unit,
+                    reports=has_cue(words, cues.kinds.get("reports", ())),
+                    bodies=tuple(attribution.asked(text, publishers)), levels=frozenset(levels_in(text)))
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    return tuple(w.strip("'’-") or w for w in _WORD.findall(fold(text).replace("’", "'")))
+
+
+def _kind(words: tuple[str, ...], cues: Cues) -> Kind:
+    k = cues.kinds
+    if has_cue(words, k["rate"]):
+        return "rate"
+    if has_cue(words, k["duration"]):
+        return "duration"
+    if has_cue(words, k["quantity"]):
+        return "amount" if _money(words, k["money"]) else "count"
+    if any(_money(words[end:end + 4], k["money"]) for _, end, _ in cue_positions(words, k["which"])):
+        return "amount"  # "quel est le salaire …", "welke vergoeding …": a sum of money is asked
+    if _asks_date(words, k["date"], k["condition"]):
+        return "date"
+    for kind in ("definition", "procedure"):
+        if has_cue(words, k[kind]):
+            return kind
+    inverted = {c[0] for c in k["inversion"]}
+    if any((w,) in k["yesno"] for w in _sentence_starts(words)) or \
+            any(w.endswith(s) for w in words for s in inverted if len(w) > len(s)):
+        return "yesno"
+    if has_cue(words, k["name"]):
+        return "name"
+    return "explanation"
+
+
+def _asks_date(words: tuple[str, ...], cues, conditions) -> bool:
+    """A date cue not followed by a word that makes it a condition ("wanneer mag …", "quand puis-je …")."""
+    for at in cue_positions(words, cues):
+        end = at[1]
+        following = words[end].split("-")[0] if end < len(words) else ""
+        if at[2] > 1 or (following,) not in conditions:
+            return True
+    return False
+
+
+def _money(words: tuple[str, ...], cues) -> bool:
+    """A money word, also as the end of a compound ("thuiswerkvergoeding")."""
+    singles = {c[0] for c in cues if len(c) == 1}
+    return has_cue(words, cues) or any(w.endswith(s) for w in words for s in singles if len(s) >= 5)
+
+
+def _sentence_starts(words: tuple[str, ...]) -> list[str]:
+    return [w for i, w in enumerate(words) if i == 0 or words[i - 1] in _ENDS]
+
+
+def has_cue(words: tuple[str, ...], cues) -> bool:
+    return any(True for _ in cue_positions(words, cues))
+
+
+def cue_positions(words: tuple[str, ...], cues):
+    """(start, end, cue length) of every cue found in `words`."""
+    for cue in cues:
+        n = len(cue)
+        for i in range(len(words) - n + 1):
+            if words[i:i + n] == cue:
+                yield i, i + n, n
+
+
+@lru_cache(maxsize=None)
+def cues_for(language: str) -> Cues:
+    data = lexicon(language).data.get("question", {})
+    kinds = {key: _phrases(value) for key, value in data.items() if isinstance(value, list)}
+    for key in ("rate", "duration", "quantity", "money", "date", "condition", "definition", "procedure", "name",
+                "yesno", "reports", "inversion", "which"):
+        kinds.setdefault(key, ())
+    return Cues(kinds, {u: _phrases(v) for u, v in data.get("units", {}).items()})
+
+
+def _phrases(values: list[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(t for t in (words_of(v) for v in values) if t)
