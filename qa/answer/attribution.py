@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import functools
 import re
+import tomllib
 from dataclasses import dataclass
 from ..datatypes import Chunk
+from ..lexicon import FOLDER as LEXICON_FOLDER
 
-# Belgian social partners and advisory councils under their Dutch and French names: members ask in either
-# language about documents written in one. A publisher of the corpus missing here is known by its own name.
-_KNOWN = (
-    ("ACV", "CSC"),
-    ("ABVV", "FGTB"),
-    ("ACLVB", "CGSLB"),
-    ("NAR", "CNT", "Nationale Arbeidsraad", "Conseil national du travail"),
-    ("CRB", "CCE", "Centrale Raad voor het Bedrijfsleven", "Conseil central de l'économie"),
-    ("SERV", "Sociaal-Economische Raad van Vlaanderen"),
-    ("Brupartners",),
-    ("CESE Wallonie", "ESR Wallonië"),
-)
+def _known() -> tuple[tuple[str, ...], ...]:
+    """The alias table of qa/lexicon/organisations.toml."""
+    with (LEXICON_FOLDER / "organisations.toml").open("rb") as f:
+        return tuple(tuple(names) for names in tomllib.load(f).get("aliases", []))
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,7 @@ def _pattern(name: str) -> re.Pattern:
 def bodies(publishers: tuple[str, ...]) -> tuple[Body, ...]:
     """The organisations a question can name: the known ones, and each publisher not among them
     ("SERV – Sociaal-Economische Raad van Vlaanderen" gives the names on either side of the dash)."""
-    known = [Body(names) for names in _KNOWN]
+    known = [Body(names) for names in _known()]
     extra = []
     for publisher in publishers:
         if not any(body.named_in(publisher) for body in known):

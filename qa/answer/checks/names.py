@@ -1,7 +1,7 @@
 """A name in the question (a capitalised or mixed-case word past the first) that no passage contains, nor any
 document's title or publisher: the documents never mention ChatGPT, a brand, an acronym they do not use.
 
-A name may be written in the other language ("Flandre" for "Vlaanderen", "CNT" for "NAR"): the lexicon's table
+A name may be written in the other language ("Flandre" for "Vlaanderen"): the lexicon's table
 between the languages gives its other form. The question reader's cue words and stop words are no names.
 """
 
