@@ -1,7 +1,8 @@
-"""The README's settings table, generated from `qa.config.Settings` (`qa settings-doc`).
+"""The settings table of docs/operations.md, generated from `qa.config.Settings` (`qa settings-doc`).
 
-The table lives in README.md between `<!-- settings:start -->` and `<!-- settings:end -->`; a test fails
-when it and the class drift apart; `qa settings-doc --write README.md` brings it up to date.
+The table lives in `SETTINGS_DOC` (docs/operations.md) between `<!-- settings:start -->` and
+`<!-- settings:end -->`; a test fails when it and the class drift apart; `qa settings-doc --write
+docs/operations.md` brings it up to date. Any Markdown file with the two markers can hold it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic_core import PydanticUndefined
 from .config import Settings
 
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
+SETTINGS_DOC = Path("docs/operations.md")  # relative to the repository root
 
 # Defaults computed from the machine (home folder, CPU count): shown as the rule, not this machine's value.
 FACTORY_DEFAULTS = {
@@ -27,7 +29,7 @@ FACTORY_DEFAULTS = {
 
 
 class SettingsDocError(Exception):
-    """The README has no settings section (or a broken one)."""
+    """The document has no settings section (or a broken one)."""
 
 
 def env_name(field: str, settings_class: type[Settings] = Settings) -> str:
@@ -98,7 +100,7 @@ def settings_table(settings_class: type[Settings] = Settings) -> str:
 def _bounds(text: str) -> tuple[int, int]:
     start, end = text.find(START), text.find(END)
     if start < 0 or end < 0 or end < start or text.count(START) != 1 or text.count(END) != 1:
-        raise SettingsDocError(f"the README needs exactly one {START} ... {END} section")
+        raise SettingsDocError(f"the settings document needs exactly one {START} ... {END} section")
     return start + len(START), end
 
 
@@ -124,5 +126,5 @@ def update_readme(path: Path) -> bool:
 
 
 def check_readme(path: Path) -> bool:
-    """True when the README's table matches the settings class."""
+    """True when the document's table matches the settings class."""
     return readme_table(Path(path).read_text(encoding="utf-8")) == settings_table()

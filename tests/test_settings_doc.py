@@ -1,4 +1,4 @@
-"""The README's settings table is generated from `qa.config.Settings` and must not drift from it."""
+"""The settings table of docs/operations.md is generated from `qa.config.Settings` and must not drift from it."""
 
 from __future__ import annotations
 
@@ -9,17 +9,24 @@ import pytest
 from pydantic import Field
 
 from qa.config import Settings
-from qa.settings_doc import (END, START, SettingsDocError, check_readme, readme_table, settings_table,
-                             update_readme, with_table)
+from qa.settings_doc import (END, SETTINGS_DOC, START, SettingsDocError, check_readme, readme_table,
+                             settings_table, update_readme, with_table)
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / SETTINGS_DOC
 
 
-def test_readme_table_matches_the_settings_class():
-    table = readme_table(README.read_text(encoding="utf-8"))
+def test_the_operations_table_matches_the_settings_class():
+    table = readme_table(DOC.read_text(encoding="utf-8"))
     assert table == settings_table(), (
-        "README.md's settings table differs from qa/config.py: run `qa settings-doc --write README.md` "
-        "(or python -c 'from qa.settings_doc import update_readme; update_readme(\"README.md\")')")
+        f"{SETTINGS_DOC}'s settings table differs from qa/config.py: run `qa settings-doc --write {SETTINGS_DOC}` "
+        f"(or python -c 'from qa.settings_doc import update_readme; update_readme(\"{SETTINGS_DOC}\")')")
+
+
+def test_the_table_lives_in_one_place():
+    """The README links to the table; a second copy elsewhere would drift unchecked."""
+    assert START not in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/operations.md#settings" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented_with_its_variable_type_and_default():
