@@ -1,13 +1,22 @@
 """Load benchmark: many concurrent clients on POST /v1/search against a real `qa serve` on 127.0.0.1.
 
-    nice -n 19 python bench/load_search.py --index index [--clients 50] [--seconds 60] [--out FILE]
+    flock /tmp/qa-heavy.lock nice python bench/load_search.py --index index [--clients 50] [--seconds 60] [--out FILE]
 
-Starts `qa serve` (uvicorn, one process, as in production) in a child process over the given index with the
-index's own embedder, waits for /readyz, then runs `--clients` asyncio+httpx clients that each send searches
-back to back (the eval set's questions, each client starting at a different one) for `--seconds`. Prints one
-JSON object: requests, throughput, latency p50/p95/p99/max, errors by kind (goal: none), and the server's
-resident memory (RSS) at start, at the end and at its peak. The rate limit is lifted for the run (one client
-address would otherwise be limited to QA_RATE_LIMIT); nothing else is changed.
+Runs the same load twice in one invocation, each against its own fresh `qa serve` (uvicorn, one process, as
+in production) over the given index with the index's own embedder:
+
+- `unbatched`: every question embedded on its own (QA_EMBED_BATCH_MAX=1) and no bound on searches in
+  progress (QA_SEARCH_QUEUE very large): the service as it was before micro-batching;
+- `batched`: the settings as configured by default (micro-batching, QA_SEARCH_QUEUE), or as given with
+  --batch-max, --batch-wait-ms and --search-queue.
+
+`--clients` asyncio+httpx clients each send searches back to back (the eval set's questions, each client
+starting at a different one) for `--seconds`, after `--warmup` seconds of lighter load. A client that gets 503
+with Retry-After waits as told (what a well-behaved client does) and goes on. Prints one JSON object: per
+variant the accepted requests, throughput, latency p50/p95/p99/max of the accepted ones, the 503s (count and
+how fast they came), errors of any other kind (goal: none), and the server's resident memory (RSS) at start,
+at the end and at its peak; then the batched/unbatched throughput ratio and the goals. The rate limit is
+lifted for the run (one client address would otherwise be limited to QA_RATE_LIMIT).
 """
 
 from __future__ import annotations
@@ -105,9 +114,13 @@ def summary(latencies: list[float]) -> dict:
 
 async def drive(url: str, qs: list[str], clients: int, seconds: float, k: int, timeout: float) -> dict:
     latencies: list[float] = []
+    refusals: list[float] = []  # 503 with Retry-After: how long the refusal took
     errors: dict[str, int] = {}
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    def error(kind: str) -> None:
+        errors[kind] = errors.get(kind, 0) + 1
 
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
         async def one(i: int) -> None:
@@ -118,18 +131,26 @@ async def drive(url: str, qs: list[str], clients: int, seconds: float, k: int, t
                 started = time.perf_counter()
                 try:
                     r = await client.post("/v1/search", json={"question": q, "k": k})
-                    if r.status_code == 200 and r.json().get("hits"):
-                        latencies.append(time.perf_counter() - started)
-                    else:
-                        errors[f"http {r.status_code}"] = errors.get(f"http {r.status_code}", 0) + 1
                 except httpx.HTTPError as exc:
-                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    error(type(exc).__name__)
+                    continue
+                took = time.perf_counter() - started
+                if r.status_code == 200 and r.json().get("hits"):
+                    latencies.append(took)
+                elif r.status_code == 503 and r.headers.get("Retry-After", "").isdigit():
+                    refusals.append(took)
+                    await asyncio.sleep(min(float(r.headers["Retry-After"]), max(0.0, deadline - time.monotonic())))
+                else:
+                    error(f"http {r.status_code}" + (" without Retry-After" if r.status_code == 503 else ""))
 
         started = time.monotonic()
         await asyncio.gather(*(one(i) for i in range(clients)))
         elapsed = time.monotonic() - started
-    return {"requests_ok": len(latencies), "errors": errors, "seconds": round(elapsed, 1),
-            "throughput_rps": round(len(latencies) / elapsed, 2), **summary(latencies)}
+    refused = {"count": len(refusals)}
+    if refusals:
+        refused |= {k: v for k, v in summary(refusals).items() if k in ("p50_ms", "p95_ms", "max_ms")}
+    return {"requests_ok": len(latencies), "refused_503_retry_after": refused, "errors": errors,
+            "seconds": round(elapsed, 1), "throughput_rps": round(len(latencies) / elapsed, 2), **summary(latencies)}
 
 
 def bench_parser(doc: str | None) -> argparse.ArgumentParser:
@@ -141,6 +162,31 @@ def bench_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+VARIANTS = {
+    # the service before micro-batching: each question embedded alone, every search accepted and queued
+    "unbatched": {"QA_EMBED_BATCH_MAX": "1", "QA_SEARCH_QUEUE": "1000000"},
+    "batched": {},  # the configured defaults, or --batch-max / --batch-wait-ms / --search-queue
+}
+GOALS = {"throughput_ratio": 2.0, "p95_ms": 1500}
+
+
+def run_variant(name: str, env: dict[str, str], args, qs: list[str], index: Path) -> dict:
+    server = Server(index, env=env, log=Path("/tmp") / f"qa-bench-load-server-{name}.log")
+    try:
+        ready_s = server.wait_ready()
+        start_status = proc_status(server.proc.pid)
+        if args.warmup:
+            asyncio.run(drive(server.url, qs, min(args.clients, 4), args.warmup, args.k, args.timeout))
+        result = asyncio.run(drive(server.url, qs, args.clients, args.seconds, args.k, args.timeout))
+        end_status = proc_status(server.proc.pid)
+        alive = httpx.get(f"{server.url}/readyz", timeout=10).status_code
+    finally:
+        server.stop()
+    return {"variant": name, "settings": env, "server_ready_s": round(ready_s, 1), **result,
+            "server_start": start_status, "server_end": end_status, "readyz_after": alive,
+            "load_average_end": round(os.getloadavg()[0], 1)}
+
+
 def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--clients", type=int, default=50)
@@ -148,29 +194,29 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5, help="seconds of load before measuring")
-    parser.add_argument("--url", help="use a running server instead of starting one")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--batch-max", type=int, help="QA_EMBED_BATCH_MAX of the batched variant")
+    parser.add_argument("--batch-wait-ms", type=float, help="QA_EMBED_BATCH_WAIT_MS of the batched variant")
+    parser.add_argument("--search-queue", type=int, help="QA_SEARCH_QUEUE of the batched variant")
     args = parser.parse_args()
 
     index = args.index.resolve()
     qs = questions(args.questions)
-    server = None if args.url else Server(index, log=Path("/tmp") / "qa-bench-load-server.log")
-    try:
-        url = args.url or server.url
-        ready_s = server.wait_ready() if server else 0.0
-        start_status = proc_status(server.proc.pid) if server else {}
-        if args.warmup:
-            asyncio.run(drive(url, qs, min(args.clients, 4), args.warmup, args.k, args.timeout))
-        result = asyncio.run(drive(url, qs, args.clients, args.seconds, args.k, args.timeout))
-        end_status = proc_status(server.proc.pid) if server else {}
-        alive = httpx.get(f"{url}/readyz", timeout=10).status_code
-    finally:
-        if server:
-            server.stop()
+    batched = {key: str(value) for key, value in (("QA_EMBED_BATCH_MAX", args.batch_max),
+                                                   ("QA_EMBED_BATCH_WAIT_MS", args.batch_wait_ms),
+                                                   ("QA_SEARCH_QUEUE", args.search_queue)) if value is not None}
+    envs = {**VARIANTS, "batched": batched}
+    runs = {name: run_variant(name, envs[name], args, qs, index) for name in args.variants}
     out = {"bench": "load_search", "index": str(index), "embed_model": embed_model_of(index), "clients": args.clients,
-           "k": args.k, "server_ready_s": round(ready_s, 1), **result,
-           "server_start": start_status, "server_end": end_status, "readyz_after": alive,
-           "goal_p95_ms": 500, "goal_met": result.get("p95_ms", 1e9) <= 500 and not result["errors"],
-           "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end"}
+           "k": args.k, "runs": runs, "machine": f"{os.cpu_count()} cores"}
+    if "batched" in runs and "unbatched" in runs:
+        b, u = runs["batched"], runs["unbatched"]
+        ratio = b["throughput_rps"] / u["throughput_rps"] if u["throughput_rps"] else None
+        out["throughput_ratio"] = None if ratio is None else round(ratio, 2)
+        out["goals"] = {"throughput_ratio >= 2": ratio is not None and ratio >= GOALS["throughput_ratio"],
+                        "batched p95 of accepted <= 1.5 s": b.get("p95_ms", 1e9) <= GOALS["p95_ms"],
+                        "no errors but 503 with Retry-After": not b["errors"] and not u["errors"],
+                        "batched RSS end - start (MB)": round(b["server_end"]["rss_mb"] - b["server_start"]["rss_mb"], 1)}
     print(json.dumps(out))
     if args.out:
         with args.out.open("a") as f:

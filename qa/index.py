@@ -6,6 +6,13 @@ Layout under the index root:
                                      sentence_vectors.npy, sentence_dense.faiss, lexical/
     builds/.tmp-<build_id>/          a build in progress; debris of a crashed build is removed by the next one
     .lock                            held (flock) by the one build that may run at a time
+
+What a loaded index keeps in memory (docs/sizing.md has the measured sizes): the FAISS indexes and the
+lexical index. The vectors files are memory-mapped, read only where an answer looks (the exact cosines of
+its hits, its evidence sentences), and the chunks are read from chunks.sqlite on demand (`qa.tables`).
+So a vector is held in memory once, by its FAISS index, and a build must never be rewritten in place: a
+memory-mapped file that shrinks under a running server takes the server down (builds are written to a new
+folder and swapped, see `write_build`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,8 +35,15 @@ import numpy as np
 from .datatypes import Chunk, Document, PageSpan
 from .dense import DenseIndex
 from .lexical import LexicalIndex, tokenize
+from .tables import ChunkSentences, ChunkTable, NpyRows, SentenceTable, connect_read_only
 
-FORMAT_VERSION = 2  # 2: sentences embedded on their own and searched (sentence_dense.faiss)
+# 2: sentences embedded on their own and searched (sentence_dense.faiss), vectors stored as float32.
+# 3: the same files, vectors stored as float16 (half the disk and page cache; the eval scores of both types are
+#    compared in docs/sizing.md). Format 2 builds still load as they are: the .npy header names the type.
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
+STORED_DTYPE = np.float16
+_WRITE_ROWS = 65_536  # vectors copied into a build's .npy file at a time
 KEEP_BUILDS = 2  # the previous build stays for a server that has not swapped yet
 _FILES = ("chunks.sqlite", "vectors.npy", "sentence_vectors.npy", "dense.faiss", "sentence_dense.faiss")
 
@@ -55,14 +70,6 @@ class Manifest:
 
 
 @dataclass
-class ChunkSentences:
-    """The sentence spans of one chunk (offsets into chunk.text) and their vectors, row for row."""
-
-    spans: list[tuple[int, int]]
-    vectors: np.ndarray
-
-
-@dataclass
 class DocumentInfo:
     doc: str
     title: str
@@ -76,26 +83,41 @@ class DocumentInfo:
 
 @dataclass
 class Index:
-    """A loaded, immutable index. Row i of `chunks` is row i of the vectors and of the lexical index."""
+    """A loaded, immutable index. Row i of `chunks` is row i of the vectors and of the lexical index.
+
+    `chunks` and `sentences` are sequences read on demand (`qa.tables`), `vectors` a read-only memory map;
+    plain lists and arrays work as well (a variant built in memory by a benchmark)."""
 
     path: Path
     manifest: Manifest
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]
     vectors: np.ndarray
-    sentences: list["ChunkSentences"]  # per chunk row
+    sentences: Sequence[ChunkSentences]  # per chunk row
     dense: DenseIndex
     sentence_dense: DenseIndex  # over every chunk's sentence vectors, chunk after chunk
     lexical: LexicalIndex
     documents: dict[str, DocumentInfo]
 
     def __post_init__(self) -> None:
-        self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         # the chunk row of each row of sentence_dense
-        self.sentence_rows = np.repeat(np.arange(len(self.chunks)), [len(s.spans) for s in self.sentences])
+        self.sentence_rows = (self.sentences.chunk_rows() if isinstance(self.sentences, SentenceTable) else
+                              np.repeat(np.arange(len(self.chunks), dtype=np.int32),
+                                        [len(s.spans) for s in self.sentences]))
+        self._rows: dict[str, int] | None = None  # chunk id -> row, for chunks held in a plain list
         self._texts: dict[str, str | None] = {}  # documents' cleaned texts, read on first use (see text_of)
 
+    def _row_of(self, chunk_id: str) -> int | None:
+        if isinstance(self.chunks, ChunkTable):
+            return self.chunks.row_of(chunk_id)
+        if self._rows is None:
+            self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        return self._rows.get(chunk_id)
+
     def row(self, chunk_id: str) -> int:
-        return self._rows[chunk_id]
+        row = self._row_of(chunk_id)
+        if row is None:
+            raise KeyError(chunk_id)
+        return row
 
     @functools.cached_property
     def publishers(self) -> tuple[str, ...]:
@@ -109,7 +131,7 @@ class Index:
                          for lang in ("nl", "fr") for s in tokenize(text, lang))
 
     def chunk(self, chunk_id: str) -> Chunk | None:
-        row = self._rows.get(chunk_id)
+        row = self._row_of(chunk_id)
         return None if row is None else self.chunks[row]
 
     def document_text(self, doc: str) -> tuple[str, list[PageSpan]] | None:
@@ -169,7 +191,7 @@ def remove_debris(root: Path) -> list[str]:
     return removed
 
 
-def _write_store(folder: Path, docs: list[Document], chunks: list[Chunk], sentences: list[ChunkSentences],
+def _write_store(folder: Path, docs: Sequence[Document], chunks: Sequence[Chunk], sentences: SentenceTable,
                  indexed_at: dict[str, str]) -> None:
     with contextlib.closing(sqlite3.connect(folder / "chunks.sqlite")) as db:
         db.executescript("""
@@ -179,30 +201,38 @@ def _write_store(folder: Path, docs: list[Document], chunks: list[Chunk], senten
                                 start INTEGER, "end" INTEGER, language TEXT, page INTEGER, section TEXT);
             CREATE TABLE sentences(row INTEGER PRIMARY KEY, chunk_row INTEGER, start INTEGER, "end" INTEGER);
         """)
-        db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)", [
+        # generators, not lists: a million chunks' rows never need to be in memory at once
+        db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)", (
             (d.doc, d.title, d.publisher, d.date, d.sha256, d.text,
-             json.dumps([p.__dict__ for p in d.pages]), indexed_at[d.doc]) for d in docs])
-        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)", [
+             json.dumps([p.__dict__ for p in d.pages]), indexed_at[d.doc]) for d in docs))
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)", (
             (i, c.chunk_id, c.doc, c.title, c.text, c.start, c.end, c.language, c.page, c.section)
-            for i, c in enumerate(chunks)])
-        rows = [(i, a, b) for i, cs in enumerate(sentences) for a, b in cs.spans]
-        db.executemany("INSERT INTO sentences(chunk_row, start, \"end\") VALUES (?,?,?)", rows)
+            for i, c in enumerate(chunks)))
+        owners = sentences.chunk_rows()
+        db.executemany("INSERT INTO sentences(chunk_row, start, \"end\") VALUES (?,?,?)", (
+            (int(owners[j]), int(a), int(b)) for j, (a, b) in enumerate(sentences.spans)))
         db.commit()
 
 
-def write_build(root: Path, manifest: Manifest, docs: list[Document], chunks: list[Chunk],
-                vectors: np.ndarray, sentences: list[ChunkSentences], indexed_at: dict[str, str]) -> Path:
-    """Write a complete build into a temporary folder, then swap `current` to it. Call with the lock held."""
+def write_build(root: Path, manifest: Manifest, docs: Sequence[Document], chunks: Sequence[Chunk],
+                vectors: np.ndarray, sentences: Sequence[ChunkSentences], indexed_at: dict[str, str]) -> Path:
+    """Write a complete build into a temporary folder, then swap `current` to it. Call with the lock held.
+
+    `vectors` may be a memory map and `sentences` a `SentenceTable` over one: they are copied in blocks, so a
+    build of a million passages needs no second copy of its vectors in memory. The FAISS indexes are built
+    from the stored (float16) vectors, so their scores are those of the vectors an answer later reads."""
     builds = root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     tmp = builds / f".tmp-{manifest.build_id}"
     tmp.mkdir()
-    _write_store(tmp, docs, chunks, sentences, indexed_at)
-    np.save(tmp / "vectors.npy", vectors.astype(np.float32))
-    sentence_vectors = _stack([cs.vectors for cs in sentences], vectors.shape[1])
-    np.save(tmp / "sentence_vectors.npy", sentence_vectors)
-    DenseIndex.build(vectors).save(tmp / "dense.faiss")
-    DenseIndex.build(sentence_vectors).save(tmp / "sentence_dense.faiss")
+    dim = int(vectors.shape[1])
+    table = SentenceTable.from_chunks(sentences, dim)
+    _write_store(tmp, docs, chunks, table, indexed_at)
+    np.save(tmp / "vectors.npy", np.asarray(vectors).astype(STORED_DTYPE))
+    _save_blocks(tmp / "sentence_vectors.npy", table.vectors)
+    del table
+    DenseIndex.build(NpyRows(tmp / "vectors.npy")).save(tmp / "dense.faiss")
+    DenseIndex.build(NpyRows(tmp / "sentence_vectors.npy")).save(tmp / "sentence_dense.faiss")
     (tmp / "lexical").mkdir()
     LexicalIndex.build([c.text for c in chunks], [c.language for c in chunks]).save(tmp / "lexical")
     manifest.checksums = {f.relative_to(tmp).as_posix(): _sha256(f) for f in sorted(tmp.rglob("*"))
@@ -215,9 +245,13 @@ def write_build(root: Path, manifest: Manifest, docs: list[Document], chunks: li
     return final
 
 
-def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
-    parts = [p for p in parts if len(p)]
-    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
+def _save_blocks(path: Path, matrix: np.ndarray) -> None:
+    """`matrix` as a .npy file of STORED_DTYPE, copied a block of rows at a time."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=STORED_DTYPE, shape=matrix.shape)
+    for start in range(0, len(matrix), _WRITE_ROWS):
+        out[start:start + _WRITE_ROWS] = matrix[start:start + _WRITE_ROWS]
+    out.flush()
+    del out
 
 
 def _write_json_durably(path: Path, data: dict) -> None:
@@ -259,9 +293,10 @@ def read_manifest(path: Path) -> Manifest:
         manifest = Manifest(**data)
     except (OSError, ValueError, TypeError) as exc:
         raise IndexUnavailable(f"the index manifest at {path} is unreadable ({exc}); rebuild with `qa ingest`") from None
-    if manifest.format != FORMAT_VERSION:
-        raise IndexUnavailable(f"index format {manifest.format} at {path}; this version reads {FORMAT_VERSION}: "
-                          "rebuild with `qa ingest`")
+    if manifest.format not in READABLE_FORMATS:
+        readable = " and ".join(str(f) for f in READABLE_FORMATS)
+        raise IndexUnavailable(f"index format {manifest.format} at {path}; this version reads formats {readable}: "
+                               "rebuild with `qa ingest`")
     return manifest
 
 
@@ -285,46 +320,47 @@ def load_index(root: Path, expect_model: str | None = None, verify: bool = True)
                 raise IndexUnavailable(f"index file {path / name} is missing or corrupt (checksum mismatch); "
                                   "rebuild with `qa ingest`")
     try:
-        chunks, documents, spans = _read_store(path / "chunks.sqlite")
-        vectors = np.load(path / "vectors.npy")
-        sentences = _split_sentence_vectors(spans, np.load(path / "sentence_vectors.npy"))
+        chunks, documents, offsets, spans = _read_store(path / "chunks.sqlite")
+        vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        sentences = SentenceTable(offsets, spans, np.load(path / "sentence_vectors.npy", mmap_mode="r"))
         dense = DenseIndex.load(path / "dense.faiss")
         sentence_dense = DenseIndex.load(path / "sentence_dense.faiss")
         lexical = LexicalIndex.load(path / "lexical")
     except Exception as exc:  # any unreadable part means the whole build is unusable
         raise IndexUnavailable(f"the index at {path} cannot be read ({exc}); rebuild with `qa ingest`") from None
     if not (len(chunks) == len(vectors) == dense.size == lexical.size == manifest.chunk_count
-            and sentence_dense.size == sum(len(s) for s in spans)):
+            and sentence_dense.size == len(spans)):
         raise IndexUnavailable(f"the index at {path} is inconsistent (chunk and vector counts differ); "
                           "rebuild with `qa ingest`")
     return Index(path, manifest, chunks, vectors, sentences, dense, sentence_dense, lexical, documents)
 
 
-def _split_sentence_vectors(spans: list[list[tuple[int, int]]], matrix: np.ndarray) -> list[ChunkSentences]:
-    if sum(len(s) for s in spans) != len(matrix):
-        raise ValueError("sentence rows and sentence vectors differ in number")
-    out, at = [], 0
-    for chunk_spans in spans:
-        out.append(ChunkSentences(chunk_spans, matrix[at:at + len(chunk_spans)]))
-        at += len(chunk_spans)
-    return out
-
-
-def _read_store(db_path: Path) -> tuple[list[Chunk], dict[str, DocumentInfo], list[list[tuple[int, int]]]]:
-    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
-        chunks = [Chunk(chunk_id=r[0], doc=r[1], title=r[2], text=r[3], start=r[4], end=r[5],
-                        language=r[6], page=r[7], section=r[8])
-                  for r in db.execute('SELECT chunk_id, doc, title, text, start, "end", language, page, section '
-                                      "FROM chunks ORDER BY row")]
+def _read_store(db_path: Path) -> tuple[ChunkTable, dict[str, DocumentInfo], np.ndarray, np.ndarray]:
+    """The chunk table, the documents, and the sentences as offsets per chunk and (start, end) rows."""
+    with contextlib.closing(connect_read_only(db_path)) as db:
+        count = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        if count and db.execute("SELECT MIN(row), MAX(row) FROM chunks").fetchone() != (0, count - 1):
+            raise ValueError("the chunk rows are not numbered 0..n-1")
         docs = db.execute("SELECT doc, title, publisher, date, sha256, indexed_at FROM documents ORDER BY doc").fetchall()
-        spans: list[list[tuple[int, int]]] = [[] for _ in chunks]
-        for chunk_row, a, b in db.execute('SELECT chunk_row, start, "end" FROM sentences ORDER BY row'):
-            spans[chunk_row].append((a, b))
-    stats: dict[str, dict[str, int]] = {}
-    for c in chunks:
-        stats.setdefault(c.doc, {}).setdefault(c.language, 0)
-        stats[c.doc][c.language] += 1
+        stats: dict[str, dict[str, int]] = {}
+        for doc, language, n in db.execute("SELECT doc, language, COUNT(*) FROM chunks GROUP BY doc, language "
+                                           "ORDER BY MIN(row)"):
+            stats.setdefault(doc, {})[language] = n
+        owners, spans = _sentence_rows(db.execute('SELECT chunk_row, start, "end" FROM sentences ORDER BY row'))
+    if len(owners) and (np.any(np.diff(owners) < 0) or owners[0] < 0 or owners[-1] >= count):
+        raise ValueError("the sentence rows are not in chunk order")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(owners, minlength=count), dtype=np.int64)])
     documents = {d[0]: DocumentInfo(doc=d[0], title=d[1], publisher=d[2], date=d[3], sha256=d[4],
                                     chunk_count=sum(stats.get(d[0], {}).values()),
                                     languages=stats.get(d[0], {}), indexed_at=d[5]) for d in docs}
-    return chunks, documents, spans
+    return ChunkTable(db_path, count), documents, offsets, spans
+
+
+def _sentence_rows(cursor: sqlite3.Cursor) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk row per sentence, (start, end) per sentence) as arrays, read a block of rows at a time."""
+    owners, spans = [np.zeros(0, np.int64)], [np.zeros((0, 2), np.int32)]
+    while block := cursor.fetchmany(100_000):
+        rows = np.asarray(block, dtype=np.int64).reshape(-1, 3)
+        owners.append(rows[:, 0])
+        spans.append(rows[:, 1:].astype(np.int32))
+    return np.concatenate(owners), np.concatenate(spans)

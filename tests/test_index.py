@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from qa.embed import configured_embedder, load_embedder
-from qa.index import IndexUnavailable, load_index
+from qa.index import FORMAT_VERSION, IndexUnavailable, load_index
 from qa.ingest import IngestError, ingest
 from qa.retrieve import Retriever
 from tests.conftest import make_settings
@@ -164,7 +164,7 @@ def test_an_index_of_the_previous_format_is_refused_and_rebuilt_from_scratch(qa_
         load_index(index)
     report = _ingest(corpus, index)
     assert report.wrote_build and report.embedded_chunks == report.chunks > 0  # nothing reused
-    assert load_index(index).manifest.format == 2
+    assert load_index(index).manifest.format == FORMAT_VERSION
 
 
 def test_a_build_made_by_an_older_cleaner_is_rebuilt_although_no_file_changed(qa_writable):
