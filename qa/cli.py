@@ -210,6 +210,8 @@ def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generato
         except bl.BaselineError as exc:
             _fail(str(exc))
     service = _load_service(settings, index_dir)
+    if service.retriever.memory is not None:  # a question kept in memory is not scored by its own answer
+        service.retriever.memory.hold_out = True
     if condense:
         service.condense_method = condense
     if dialogues is not None or ev.is_dialogue_set(questions):
@@ -520,19 +522,48 @@ def feedback() -> None:
 
 @feedback.command("export")
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default="-")
-def feedback_export(out: Path) -> None:
+@click.option("--confirmed", is_flag=True, help="Positive feedback instead, with the passage it confirms: lines "
+              "for `qa memory add`.")
+def feedback_export(out: Path, confirmed: bool) -> None:
     """Write negative feedback that has a consented question to OUT (default stdout) as question-set
-    JSON lines, for evaluators to complete with doc and evidence."""
+    JSON lines, for evaluators to complete with doc and evidence (--confirmed: positive feedback)."""
     from .feedback import FeedbackError, FeedbackStore
 
     store = FeedbackStore.from_settings(get_settings())
     if store.path is not None and not store.path.exists():
         _fail(f"no feedback database at {store.path} (QA_DATA_DIR, QA_DATABASE_URL)")
     try:
-        n = store.export_negative(sys.stdout if str(out) == "-" else out)
+        export = store.export_confirmed if confirmed else store.export_negative
+        n = export(sys.stdout if str(out) == "-" else out)
     except FeedbackError as exc:
         _fail(str(exc))
     click.echo(f"{n} question(s) exported", err=True)
+
+
+@main.group()
+def memory() -> None:
+    """Questions confirmed against a passage, searched beside the passages (QA_MEMORY_WEIGHT)."""
+
+
+@memory.command("add")
+@click.argument("lines", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+def memory_add(lines: Path, index_dir: Path | None) -> None:
+    """Remember the answerable questions of LINES (a question set, or `qa feedback export --confirmed`) whose
+    passage the current index holds; lines it does not hold are named and left out."""
+    from .index import IndexUnavailable, load_index
+    from .memory import MemoryLineError, add_lines, read_lines
+
+    settings = get_settings()
+    root = index_dir or settings.index_dir
+    try:
+        index = load_index(root, expect_model=settings.embed_model)
+        added, refused = add_lines(root, index, read_lines(lines, skip_unanswerable=True))
+    except (MemoryLineError, IndexUnavailable, OSError) as exc:
+        _fail(str(exc))
+    for reason in refused:
+        click.echo(f"left out: {reason}", err=True)
+    click.echo(f"{added} question(s) remembered in {root / 'memory.jsonl'}", err=True)
 
 
 @main.group()

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
                                       "Dutch terms (qa/lexicon) and searched lexically (0: off).")
     crossing_weight_nl: float = Field(0.0, ge=0, description="Fusion weight of a Dutch question rendered in "
                                       "French terms and searched lexically (0: off).")
+    memory_weight: float = Field(0.0, ge=0, description="Fusion weight of the passages confirmed for remembered "
+                                 "questions close to the one asked (`memory.jsonl` in the index folder, filled by "
+                                 "`qa memory add`; 0: off).")
+    memory_floor: float = Field(0.85, ge=0, le=1, description="How close (cosine) a remembered question must be to "
+                                "the one asked for its passages to count.")
     max_k: int = Field(50, description="Largest k a caller may ask for.")
 
     # Answers

@@ -62,6 +62,11 @@ class FeedbackStore:
         self._ready()
         return self.store.version()
 
+    def export_confirmed(self, out: str | Path | IO[str]) -> int:
+        """Positive feedback with a consented question as lines for the question memory (`qa memory add`)."""
+        self._ready()
+        return self.store.feedback.export_confirmed(out)
+
     def export_negative(self, out: str | Path | IO[str]) -> int:
         self._ready()
         return self.store.feedback.export_negative(out)

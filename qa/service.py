@@ -17,6 +17,7 @@ from .datatypes import Answer, Chunk, Hit
 from .embed import Embedder, configured_embedder
 from .index import DocumentInfo, Index, load_index
 from .language import detect_question_language
+from .memory import QuestionMemory, load_memory
 from .retrieve import RetrievalSettings, Retriever
 
 
@@ -37,7 +38,15 @@ _UNPAIRED_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 def retrieval_settings(settings: Settings) -> RetrievalSettings:
     return RetrievalSettings(expansion_weight=settings.expansion_weight, expansion_dense=settings.expansion_dense,
-                             crossing_weight={"nl": settings.crossing_weight_nl, "fr": settings.crossing_weight_fr})
+                             crossing_weight={"nl": settings.crossing_weight_nl, "fr": settings.crossing_weight_fr},
+                             memory_weight=settings.memory_weight)
+
+
+def question_memory(settings: Settings, index_dir: Path, index: Index, embedder: Embedder) -> QuestionMemory | None:
+    """The remembered questions tied to this build, when the memory is in use."""
+    if settings.memory_weight <= 0:
+        return None
+    return load_memory(index_dir, index, embedder, settings.memory_floor)
 
 
 @dataclass
@@ -59,7 +68,8 @@ class QAService:
         index_dir = index_dir or settings.index_dir
         index = load_index(index_dir, expect_model=settings.embed_model)
         embedder = configured_embedder(settings)
-        return cls(settings, index_dir, embedder, Retriever(index, embedder, retrieval_settings(settings)))
+        memory = question_memory(settings, index_dir, index, embedder)
+        return cls(settings, index_dir, embedder, Retriever(index, embedder, retrieval_settings(settings), memory))
 
     # ------------------------------------------------------------ input checks
 
@@ -150,6 +160,7 @@ class QAService:
     def reload_index(self) -> Index:
         """Load the current build and swap it in; requests in flight finish on the index they started with."""
         index = load_index(self.index_dir, expect_model=self.settings.embed_model)
+        memory = question_memory(self.settings, self.index_dir, index, self.embedder)
         with self._swap_lock:
-            self.retriever = Retriever(index, self.embedder, self.retriever.settings)
+            self.retriever = Retriever(index, self.embedder, self.retriever.settings, memory)
         return index

@@ -101,6 +101,27 @@ class Feedback:
 
     # ------------------------------------------------------------ export
 
+    def export_confirmed(self, out: str | Path | IO[str]) -> int:
+        """Write positive feedback that has a consented question as JSON lines for the question memory
+        (`qa memory add`): the question, and the document and chunk id of the first passage it cites, which
+        the memory ties to that passage's text. Returns the count."""
+        query = (select(feedback.c.id, feedback.c.language, feedback.c.question, feedback.c.citations)
+                 .where(feedback.c.vote == "up", feedback.c.consent.is_(True), feedback.c.question.is_not(None))
+                 .order_by(feedback.c.id))
+        self._ready()
+        with self.db.reading() as conn:
+            rows = conn.execute(query).all()
+        lines = []
+        for row_id, language, question, citations in rows:
+            first = next((c for c in json.loads(citations) if c.get("doc") and c.get("chunk_id")), None)
+            if first is None:  # a confirmed abstention: no passage to remember
+                continue
+            lines.append(json.dumps({"id": f"fb-{row_id}", "lang": _question_language(language, question),
+                                     "question": question, "doc": first["doc"], "chunk_id": first["chunk_id"],
+                                     "evidence": [], "unanswerable": False}, ensure_ascii=False))
+        _write_lines(out, lines)
+        return len(lines)
+
     def export_negative(self, out: str | Path | IO[str]) -> int:
         """Write negative feedback that has a consented question as question-set JSON lines; returns the count.
 
@@ -118,12 +139,7 @@ class Feedback:
                              "question": question, "doc": None, "evidence": [], "answer": None,
                              "key_facts": [], "unanswerable": False}, ensure_ascii=False)
                  for row_id, language, question in rows]
-        text = "".join(line + "\n" for line in lines)
-        if isinstance(out, (str, Path)):
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text(text, encoding="utf-8")
-        else:
-            out.write(text)
+        _write_lines(out, lines)
         return len(lines)
 
 
@@ -157,3 +173,12 @@ def _record(row) -> FeedbackRecord:
                           language=row["language"], mode=row["mode"], generator=row["generator"],
                           abstained=None if row["abstained"] is None else bool(row["abstained"]),
                           answer=row["answer"], citations=json.loads(row["citations"]))
+
+
+def _write_lines(out: str | Path | IO[str], lines: list[str]) -> None:
+    text = "".join(line + "\n" for line in lines)
+    if isinstance(out, (str, Path)):
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
