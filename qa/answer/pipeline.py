@@ -272,6 +272,10 @@ def assemble(draft: Draft, language: str, mode: str, question: str = "") -> Answ
         line = _render(part, language, cites)
         lines.append(line)
         sentences.append(Sentence(line, cites, part.verified, part.reason))
+    if draft.parts and all(p.kind == "foreign" for p in draft.parts):
+        # nothing in the member's language: say in it what the quotes answer and where they come from
+        lines.insert(0, phrase(language, "foreign_intro", question=question.strip(),
+                               title=draft.parts[0].chunks[0].title))
     body = "\n".join(lines)
     text = _letter(body, language) if mode == "helpdesk" else body
     citations = [_citation(numbers[cid], chunks[cid], quotes.get(cid), question, language) for cid in numbers]
