@@ -9,25 +9,22 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from ..lexicon import word_pattern, words
 from ..numbers import MONTH_PATTERN
 
 Kind = Literal["amount", "count", "date"]
 
 # "20 euro", "€ 20", and sums with a scale word: "7,6 milliards €", "5 miljoen euro", "2 milliards d'euros"
-_AMOUNT = re.compile(r"(\d[\d.,\u00a0\u202f ]*\s*(?:(?:miljoen|miljard|million|milliard)s?\s*(?:d['’]\s*)?)?"
-                     r"(€|euro|eur\b)|€\s*\d)", re.I)
+_AMOUNT = re.compile(rf"(\d[\d.,\u00a0\u202f ]*\s*(?:{word_pattern(words('amounts', 'scale'), bound=False)}\s*"
+                     rf"(?:{word_pattern(words('amounts', 'of'), bound=False)}\s*)?)?(€|euro|eur\b)|€\s*\d)", re.I)
 # A number that counts something: not a year, not a day of a month, not a reference number (cao nr. 85,
-# PC 320, article 7), which are the numbers policy texts are full of. French "onze" (11) is left out: in Dutch
-# it is "our", and both languages meet in one collection.
-_NUMBER_WORDS = (r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|vijftig|"
-                 r"honderd|duizend|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt|trente|"
-                 r"quarante|cinquante|cent|mille")
-_REFERENCE = (r"(?<!\w)(?:nr|n°|no|nummer|numéro|pc|cp|psc|scp|art|artikel|article|advies|avis|rapport|cao|cct|afdeling|"
-              r"hoofdstuk|chapitre|section|titel|titre|punt|point|fase|phase|bijlage|annexe|deel|partie|stap|"
-              r"étape|axe|as)\.?\s*$")
+# PC 320, article 7), which are the numbers policy texts are full of. Number words: [counts] of the lexicon.
+_NUMBER_WORDS = word_pattern(words("counts", "number_words"), bound=False)
+_REFERENCE = rf"(?<!\w){word_pattern(words('references', 'before_number'), bound=False)}\.?\s*$"
+_RANGE = word_pattern(words("counts", "range_words"), bound=False)  # "27 en 28 mei"
 _DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{MONTH_PATTERN})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
-_COMMITTEE_NAME = re.compile(r"\s*[.:]?\s*(?:(?:sous-)?commission paritaire|paritair (?:sub)?comité|"
-                             r"(?:pc|psc|cp|scp)\b)", re.I)
+_COMMITTEE_NAME = re.compile(rf"\s*[.:]?\s*(?:{word_pattern(words('committees', 'names'), bound=False)}|"
+                             rf"{word_pattern(words('committees', 'abbreviations'), bound=False)}\b)", re.I)
 _CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
@@ -50,7 +47,7 @@ def _is_count(sentence: str, match: re.Match) -> bool:
     if _YEAR.match(token):
         return False
     before, after = sentence[:match.start()].lower(), sentence[match.end():].lower()
-    if re.match(rf"\s*(?:(?:en|et|tot|à|au|-)\s*\d+\s*)?(?:{MONTH_PATTERN})\b", after) or re.match(r"[/-]\d", after):
+    if re.match(rf"\s*(?:(?:{_RANGE}|-)\s*\d+\s*)?(?:{MONTH_PATTERN})\b", after) or re.match(r"[/-]\d", after):
         return False  # 23 juni, 27 en 28 mei, 01/09/2022
     line_start = not before.rpartition("\n")[2].strip(" \t>•-*(")
     if re.match(r"\.\s", after) and line_start:

@@ -12,14 +12,11 @@ from __future__ import annotations
 import re
 
 from ..datatypes import Chunk
+from ..lexicon import word_pattern, words
 
-_LEVELS = {
-    "federal": re.compile(r"(?i:\bfedera(?:al|le)\b|\bfédéra(?:l|le|les|ux)\b)"),
-    "Flemish": re.compile(r"(?i:\bvlaams(?:e)?\b|\bvlaanderen\b|\bflamand(?:e|s|es)?\b|\bflandre\b)"),
-    "Walloon": re.compile(r"(?i:\bwaals(?:e)?\b|\bwalloni[eë]\b|\bwallon(?:ne|s|nes)?\b)"),
-    "Brussels": re.compile(r"(?i:\bbrussel(?:s|se)?\b|\bbruxelles\b|\bbruxellois(?:e|es)?\b)"),
-    "German-speaking": re.compile(r"(?i:\bduitstalig(?:e)?\b|\bgermanophones?\b|\bostbelgien\b)"),
-}
+LEVELS = ("federal", "Flemish", "Walloon", "Brussels", "German-speaking")
+# each level's names and adjectives in Dutch and French: [levels] of the lexicon
+_LEVELS = {level: re.compile(rf"(?i:{word_pattern(words('levels', level))})") for level in LEVELS}
 
 
 def levels_in(text: str) -> set[str]:

@@ -12,20 +12,21 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from ..lexicon import word_pattern
+from ..lexicon import words as lexicon_words
 from .answer_type import counts_in
 
-# "hoeveel bedrijven", "vanaf hoeveel werknemers", "combien de secteurs", "combien de grands thèmes"
+# "hoeveel bedrijven", "vanaf hoeveel werknemers", "combien de secteurs", "combien de grands thèmes"; the words
+# are [counted] of the lexicon
 _NOUNISH = r"((?:[^\W\d_]|[()'’-])+)"
-_COUNTED = re.compile(rf"\b(?:hoeveel|combien\s+(?:de|d['’]))\s*{_NOUNISH}(?:\s+{_NOUNISH})?", re.I)
+_ASKS = word_pattern(lexicon_words("counted", "asks"), bound=False, space=r"\s+")
+_COUNTED = re.compile(rf"\b{_ASKS}\s*{_NOUNISH}(?:\s+{_NOUNISH})?", re.I)
 # Words that come between "hoeveel" and the noun, or are no noun: "hoeveel grote bedrijven", "hoeveel kost …"
-_NOT_NOUN = {"nog", "al", "ongeveer", "precies", "meer", "minder", "plus", "moins", "grote", "kleine", "nieuwe",
-             "grands", "grandes", "petits", "petites", "nouveaux", "nouvelles", "is", "zijn", "werd", "werden",
-             "wordt", "worden", "heeft", "hebben", "zal", "zullen", "er", "est", "sont", "a", "ont", "y"}
+_NOT_NOUN = set(lexicon_words("counted", "not_noun"))
 # People or things in general: any count of persons answers "hoeveel mensen" ("29 vertegenwoordigers").
-_GENERIC = {"mensen", "personen", "gens", "personnes", "dingen", "choses", "keer", "fois"}
+_GENERIC = set(lexicon_words("counted", "generic"))
 _WORD = re.compile(r"[()'’-]*[^\W\d_](?:[^\W\d_]|[()'’-])*")
-_FILLER = {"of", "en", "meer", "minder", "van", "de", "het", "ou", "et", "plus", "moins", "des", "les", "le", "la",
-           "à", "tot", "environ", "ongeveer", "bijna", "près", "d'"}
+_FILLER = set(lexicon_words("counted", "filler"))
 
 
 def counted_noun(question: str) -> str | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..lexicon import word_pattern, words
 from .answer_type import states
 
 # Cosine of the question to a date-stating sentence, per embedder. EmbeddingGemma, session 5, over 33 "when"
@@ -34,11 +35,10 @@ DATE_MATCH = {"embeddinggemma": 0.50}
 # A Belgian law or decree is named by the day it was signed ("de wet van 3 oktober 2022") and published in
 # the Belgisch Staatsblad weeks later: asked when one was published, only a sentence that speaks of its
 # publication gives that date. Quoting the law's name gave "3 oktober 2022" for "published November 2022".
-_LEGAL_ACT = re.compile(r"(?i:\b(?:wet|decreet|besluit|KB|ordonnantie|loi|décret|arrêté|ordonnance)\b)")
-_PUBLISHED = re.compile(r"(?i:\b(?:gepubliceerd|bekendgemaakt|publicatie|bekendmaking|publiée?s?|publication|"
-                        r"parution)\b)")
-_STATES_PUBLICATION = re.compile(r"(?i:gepubliceerd|bekendgemaakt|bekendmaking|publicatie|staatsblad|"
-                                 r"publiée?s?\b|publication|moniteur belge)")
+# The words are [legal_acts] of the lexicon.
+_LEGAL_ACT = re.compile(rf"(?i:{word_pattern(words('legal_acts', 'names'))})")
+_PUBLISHED = re.compile(rf"(?i:{word_pattern(words('legal_acts', 'published'))})")
+_STATES_PUBLICATION = re.compile(rf"(?i:{word_pattern(words('legal_acts', 'publication'))})")
 
 
 @dataclass(frozen=True)

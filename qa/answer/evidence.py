@@ -16,14 +16,22 @@ from ..datatypes import Hit
 from ..fold import fold
 from ..index import Index
 from ..lexical import tokenize
+from ..lexicon import LANGUAGES, WORD_LANGUAGES, word_pattern, words
 from ..numbers import numbers_in
 from ..sentences import Span, is_evidence_sentence, is_whole_line
 
+
+def _injection(language: str) -> str:
+    """A verb, any fillers, an object ("ignore all previous instructions"), or a phrase ("you are now"), in
+    the words of [injection] of the language's lexicon."""
+    def part(key: str, bound: bool = False) -> str:
+        return word_pattern(words("injection", key, (language,)), bound=bound)
+
+    return rf"{part('verbs')} (?:{part('fillers')} )*{part('objects')}|{part('phrases', bound=True)}"
+
+
 # Instructions aimed at a model, planted in a document: never quoted, translated or shown to one.
-_INJECTION = re.compile(
-    r"ignore (all |any |your |the |previous |prior )*(instructions|rules)|system prompt|"
-    r"negeer (alle |je |de |vorige )*(instructies|regels)|ignorez? (toutes |les |vos )*(instructions|consignes)|"
-    r"\b(you are now|tu es maintenant|je bent nu)\b", re.I)
+_INJECTION = re.compile("|".join(_injection(language) for language in WORD_LANGUAGES), re.I)
 
 
 def planted_instruction(text: str) -> bool:
@@ -83,8 +91,15 @@ def _overlap(question: str, language: str, sentence: Evidence) -> float:
     return len(q & set(tokenize(sentence.text, language))) / len(q) if q else 0.0
 
 
-ASKS_NUMBER = re.compile(r"\b(hoeveel|wanneer|welk(e)? (bedrag|datum|jaar)|vanaf wanneer|tot wanneer|hoe lang|"
-                          r"combien|quand|quel(le)? (montant|date|année)|depuis quand|jusqu'à quand)\b", re.I)
+def _asks_number(language: str) -> str:
+    """"hoeveel", "wanneer", "welk bedrag": [number_questions] of the language's lexicon."""
+    def part(key: str) -> str:
+        return word_pattern(words("number_questions", key, (language,)), bound=False)
+
+    return rf"{part('phrases')}|{part('which')} {part('nouns')}"
+
+
+ASKS_NUMBER = re.compile(rf"\b(?:{'|'.join(_asks_number(language) for language in LANGUAGES)})\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
 
 

@@ -17,14 +17,28 @@ from __future__ import annotations
 import re
 
 from ..datatypes import Hit
+from ..lexicon import WORD_LANGUAGES, word_pattern, words
 
-# Each kind: its words in Dutch, French and English. A Dutch compound names its kind last ("AI-verordening",
-# "privacyverordening"); "Act" only capitalised, as in "AI Act".
-_KINDS = {
-    "regulation": re.compile(r"(?i:[\w-]*verordening\w*|\brèglements?\b(?! d[ue] travail)|\bregulations?\b)"
-                             r"|(?:\b[A-Z][\w-]* )?\bAct\b"),
-    "directive": re.compile(r"(?i:[\w-]*richtlijn\w*|\bdirectives?\b)"),
-}
+
+def _kind(kind: str) -> re.Pattern:
+    """A kind's words in each language ([instrument] of the lexicon), any case, none followed by that
+    language's `<kind>_not_before` ("règlement de travail"); and its `<kind>_names` in capitals, after a
+    capitalised word: "AI Act"."""
+    forms = []
+    for language in WORD_LANGUAGES:
+        names = words("instrument", kind, (language,))
+        if names:
+            other = words("instrument", f"{kind}_not_before", (language,))
+            unless = rf"(?! {word_pattern(other, bound=False)})" if other else ""
+            forms.append(f"{word_pattern(names)}{unless}")
+    pattern = f"(?i:{'|'.join(forms)})"
+    capitalised = words("instrument", f"{kind}_names")
+    if capitalised:
+        pattern += rf"|(?:\b[A-Z][\w-]* )?{word_pattern(capitalised)}"
+    return re.compile(pattern)
+
+
+_KINDS = {kind: _kind(kind) for kind in ("regulation", "directive")}
 
 
 def _kinds_in(text: str) -> dict[str, str]:

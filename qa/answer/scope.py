@@ -13,18 +13,27 @@ import re
 from dataclasses import dataclass
 
 from ..lexical import tokenize
+from ..lexicon import word_pattern, words
+
+
+def _words(key: str) -> str:
+    """[committees] of the lexicon, matched where they begin."""
+    return word_pattern(words("committees", key), bound=False)
+
 
 # a line that starts a row: a committee number first, or a committee named in its first words
 # ("3190200 - SOUS-COMMISSION …" is a row whose number the PDF mangled: it ends the row before, gives no scope)
-_ROW_START = re.compile(r"^[ \t]*(?:(?:(?:S?CP|PC|PSC)[ \t]*)?\d{3}(?:\.\d{2})?\b|[^\n]{0,20}\b(?:sous-commission|"
-                        r"commission paritaire|paritair (?:sub)?comit))", re.M | re.I)
-_LABEL = re.compile(r"[ \t]*(S?CP|PC|PSC)[ \t]*(\d{3}(?:\.\d{2})?)[ \t]*(?:-[ \t]*)?"
-                    r"(?:sous-commission|commission|paritair)", re.I)
+_ROW_START = re.compile(rf"^[ \t]*(?:(?:{_words('abbreviations')}[ \t]*)?\d{{3}}(?:\.\d{{2}})?\b|[^\n]{{0,20}}\b"
+                        rf"{_words('row_start')})", re.M | re.I)
+_LABEL = re.compile(rf"[ \t]*({_words('abbreviations')})[ \t]*(\d{{3}}(?:\.\d{{2}})?)[ \t]*(?:-[ \t]*)?"
+                    rf"{_words('label')}", re.I)
 REACH = 4000  # characters: the longest table row of the sample corpus is ~3,200
 # words every label has, which name no committee in particular
-_GENERIC = {t for lang in ("fr", "nl") for t in tokenize(
-    "commission sous-commission paritaire paritair comité subcomité pour secteur sector des employés bedienden "
-    "entreprises ondernemingen établissements services", lang)}
+_GENERIC = {t for lang in ("fr", "nl") for t in tokenize(" ".join(words("committees", "generic")), lang)}
+# where a label's name ends: the agreement's number or date ("174487/co/320.00"), its first article or the
+# end of a sentence
+_NAME_END = re.compile(rf"\d{{4,}}|\d+/\d+|\b{word_pattern(words('references', 'article'), bound=False)}\b|[.;:]",
+                       re.I)
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ def committee_of(text: str, offset: int) -> Committee | None:
     # the label runs over several table-cell lines, up to the agreement's number or date ("174487/co/320.00"),
     # its first article or the end of a sentence
     head = text[label.end():label.end() + 160]
-    name = re.split(r"\d{4,}|\d+/\d+|\b(?:article|artikel|art)\b|[.;:]", head, maxsplit=1, flags=re.I)[0]
+    name = _NAME_END.split(head, maxsplit=1)[0]
     return Committee(f"{label.group(1).upper()} {label.group(2)}", " ".join((label.group(0) + name).split()))
 
 

@@ -6,6 +6,11 @@ werkuren" and "deconnectie"; a French member asks about text that exists only in
 synonym files for this; these are `nl.toml` and `fr.toml` beside this module. A key matches a run of the
 question's content words after stop words are dropped and Snowball stemming, so one entry covers its
 inflections, and the longest key wins where keys overlap ("maison de repos" before "maison").
+
+The same files hold the words the answer checks look for (qa/answer/): the levels of government, the names
+of legal texts, the words that ask "how many" or "when", one section per concern; `words` reads one list
+from every language's file and `word_pattern` makes it a regular expression. English has a file of its own
+for the few English words documents in both languages use ("AI Act") and the instructions planted for models.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from ..lexical import tokenize
 
 FOLDER = Path(__file__).resolve().parent
 LANGUAGES = ("nl", "fr")
+WORD_LANGUAGES = (*LANGUAGES, "en")  # the files `words` reads
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 _KEEP = re.compile(r"^(?:\d[\d.,/-]*|[A-Z][A-Z0-9-]+|[A-Z]\w*[A-Z]\w*)$")  # numbers, acronyms: same in both
 
@@ -102,6 +108,33 @@ def lexicon(language: str, folder: Path = FOLDER) -> Lexicon:
                 backwards.setdefault(term, []).append(french)
         crossing = backwards
     return Lexicon(language, _table(data.get("synonyms", {}), language), _table(crossing, language), data)
+
+
+@lru_cache(maxsize=None)
+def words(section: str, key: str, languages: tuple[str, ...] = WORD_LANGUAGES) -> tuple[str, ...]:
+    """The entries of `key` in `[section]` of each language's file, in file order, each once; a dotted
+    section names a table within one ("committees.names")."""
+    out: list[str] = []
+    for language in languages:
+        path = FOLDER / f"{language}.toml"
+        table = _load(path) if path.exists() else {}
+        for part in section.split("."):
+            table = table.get(part, {})
+        out.extend(table.get(key, []))
+    return tuple(dict.fromkeys(out))
+
+
+def word_pattern(entries, bound: bool = True, space: str = " ") -> str:
+    """A regular expression matching any of `entries`, each taken as written: a `*` at either end lets a
+    word go on there ("*verordening*" is also "AI-verordening", "verordeningen"); an end without one is a
+    word boundary when `bound`. `space`: what a space between two words of an entry matches."""
+    parts = []
+    for entry in entries:
+        head, tail = entry.startswith("*"), entry.endswith("*") and len(entry) > 1
+        core = space.join(re.escape(w) for w in entry.strip("*").split(" "))
+        parts.append((r"[\w-]*" if head else r"\b" if bound else "") + core
+                     + (r"\w*" if tail else r"\b" if bound else ""))
+    return "(?:" + "|".join(parts) + ")" if parts else "(?!)"  # no entries: matches nothing
 
 
 def _load(path: Path) -> dict:

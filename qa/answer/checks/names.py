@@ -13,6 +13,7 @@ from functools import lru_cache
 from ...index import Index
 from ...lexical import tokenize
 from ...lexicon import lexicon
+from ...lexicon import words as lexicon_words
 from ..question import cues_for, words_of
 from . import Context, Passes
 
@@ -46,9 +47,10 @@ def _other_forms(name: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _not_names() -> frozenset[str]:
-    """Words of the question reader's cues: "Hoeveel", "Quelle", "Mag" open questions, they name nothing."""
+    """Words of the question reader's cues and [names] of the lexicon: "Hoeveel", "Quelle", "Mag" open
+    questions, "Ik" and "Mon" are no names either."""
     words = set()
     for lang in ("nl", "fr"):
         for phrases in cues_for(lang).kinds.values():
             words.update(w for phrase in phrases for w in phrase)
-    return frozenset(words | {w for w in words_of("ik mijn je mon ma mes les dans")})
+    return frozenset(words | {w for entry in lexicon_words("names", "not_names") for w in words_of(entry)})
