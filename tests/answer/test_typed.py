@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa.answer.checks.typed import states_value
 from qa.answer.question import read_question
+from tests.answer.services import dated_service
 
 
 def _states(question: str, sentence: str, language: str = "nl") -> bool:
@@ -41,3 +42,43 @@ def test_a_unit_the_documents_do_not_state_is_refused_end_to_end(qa_service):
     assert daily.abstained and daily.abstain_check == "typed-answer" and "per day" in daily.abstain_reason
     monthly = qa_service.ask("Hoeveel bedraagt de thuiswerkvergoeding per maand?", generator="extractive")
     assert not monthly.abstained and "151,70" in monthly.answer
+
+
+def test_amount_question_over_passages_stating_no_amount_is_not_answered(tmp_path):
+    service = dated_service(tmp_path, "deconnectie.md", "camera-toezicht.txt")
+    answer = service.ask("Hoe hoog is de boete voor een werkgever die geen afspraken over deconnectie maakt?",
+                         generator="extractive")
+    assert answer.abstained and answer.citations == []
+    on_topic = service.ask("Moet mijn werkgever afspraken maken over deconnectie?", generator="extractive")
+    assert not on_topic.abstained
+
+
+def test_a_number_asked_of_one_level_of_government_comes_only_from_a_passage_about_that_level(tmp_path):
+    brussels = ("Telewerk bij de Brusselse gewestelijke diensten\n\nBij de Brusselse gewestelijke diensten mogen "
+                "medewerkers tot drie dagen per week telewerken. Zij krijgen daarvoor een laptop.\n")
+    service = dated_service(tmp_path, "deconnectie.md", texts={"brussel.txt": brussels})
+    federal = service.ask("Hoeveel dagen per week mogen federale ambtenaren telewerken?", generator="extractive")
+    assert federal.abstained and federal.citations == []
+    assert "federal" in federal.to_json()["abstain_reason"]
+    for question in ("Hoeveel dagen per week mogen Brusselse ambtenaren telewerken?",
+                     "Combien de jours par semaine les fonctionnaires bruxellois peuvent-ils télétravailler ?",
+                     "Hoeveel dagen per week mag ik telewerken?"):  # no level asked: the quote names its own
+        answer = service.ask(question, generator="extractive")
+        assert not answer.abstained and "drie dagen" in answer.answer, question
+
+
+def test_of_two_levels_stating_a_number_the_one_asked_about_is_quoted(tmp_path):
+    # the Brussels sentence matches the question's words better; quoting it first told "drie dagen"
+    brussels = ("Telewerk bij de Brusselse gewestelijke diensten\n\nBij de Brusselse gewestelijke diensten mogen "
+                "medewerkers van de overheid tot drie dagen per week telewerken, ook ambtenaren. Zij krijgen "
+                "daarvoor een laptop.\n")
+    flemish = ("Vlaamse overheid\n\nBij de Vlaamse overheid geldt sinds 2022 een nieuwe regeling: twee dagen per "
+               "week thuis is het maximum.\n")
+    service = dated_service(tmp_path, texts={"brussel.txt": brussels, "vlaanderen.txt": flemish})
+    for question, right, wrong in (
+            ("Hoeveel dagen per week mogen Vlaamse ambtenaren telewerken?", "twee", "drie"),
+            ("Combien de jours par semaine les fonctionnaires flamands peuvent-ils télétravailler ?", "twee", "drie"),
+            ("Hoeveel dagen per week mogen Brusselse ambtenaren telewerken?", "drie", "twee")):
+        answer = service.ask(question, generator="extractive")
+        assert not answer.abstained and f"{right} dagen" in answer.answer, question
+        assert f"{wrong} dagen" not in answer.answer, question

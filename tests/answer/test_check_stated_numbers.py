@@ -1,0 +1,23 @@
+"""The stated-numbers check: a number the question states that no retrieved passage (nor its title) states."""
+
+from __future__ import annotations
+
+import json
+
+from qa.service import QAService
+from tests.conftest import CORPUS, build_index, make_settings
+
+
+def test_a_number_in_a_document_title_counts_as_mentioned(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rapport.txt").write_text(CORPUS["acv.telewerk-2021.txt"], encoding="utf-8")
+    (corpus / "catalog.json").write_text(json.dumps({"rapport.txt": {"title": "Rapport nr. 131 over telewerk",
+                                                                     "publisher": "NAR", "date": "2023"}}))
+    settings = make_settings()
+    service = QAService.load(settings, build_index(corpus, tmp_path / "index", settings))
+    named = service.ask("Wat zegt rapport nr. 131 over de telewerkovereenkomst?", generator="extractive")
+    assert not named.abstained and "telewerkovereenkomst" in named.answer
+    other = service.ask("Wat zegt rapport nr. 140 over de telewerkovereenkomst?", generator="extractive")
+    assert other.abstained and other.to_json()["abstain_reason"] == "no passage mentions 140"
+    assert other.abstain_check == "stated-numbers"
