@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.answer import evidence as ev
 from qa.config import Settings
-from qa.evaluate import load_questions
+from qa.eval.questions import load_questions
 from qa.service import QAService
 
 

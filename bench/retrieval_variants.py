@@ -13,7 +13,8 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.embed import load_embedder
-from qa.evaluate import evaluate_retrieval, load_questions
+from qa.eval.questions import load_questions
+from qa.eval.retrieval_scores import evaluate_retrieval
 from qa.index import load_index
 from qa.lexical import LexicalIndex
 from qa.retrieve import RetrievalSettings, Retriever

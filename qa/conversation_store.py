@@ -94,13 +94,3 @@ class MemoryConversations:
             for cid in gone:
                 del self._items[cid]
             return len(gone)
-
-
-def open_conversations(settings, store=None) -> ConversationStore:
-    """The service's conversation store: the shared database's (`qa.store`, QA_DATABASE_URL; SQLite under
-    QA_DATA_DIR by default), which replicas behind one proxy share: a member's next question may reach another."""
-    if store is None:
-        from .store import open_store
-
-        store = open_store(settings)
-    return store.conversations

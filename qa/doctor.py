@@ -2,7 +2,7 @@
 
 Checks (only those the configuration needs):
 - models: the embedder's files (and, for `QA_GENERATOR=embedded`, the GGUF) are present and verified by
-  their sha256 marker (`qa.models.status`); `--verify` re-hashes them in full instead;
+  their sha256 marker (`qa.model_files.status`); `--verify` re-hashes them in full instead;
 - index: the index loads with the configured embedder (`load_index(..., expect_model=QA_EMBED_MODEL)`);
 - generator: the Ollama server answers and has the model (`QA_GENERATOR=ollama`), or the embedded GGUF
   and llama-cpp-python are there (`QA_GENERATOR=embedded`);
@@ -60,16 +60,17 @@ def _fail(name: str, detail: str, fix: str) -> Check:
 
 def check_model(name: str, settings: Settings, deep: bool = False) -> Check:
     """One model of qa.models' table: present and verified (marker, or a full re-hash with `deep`)."""
-    from . import models
+    from . import model_files
+    from .models import ModelError
 
     fetch = f"run `qa models fetch {name}` (QA_MODELS_DIR={settings.models_dir})"
-    row = next(s for s in models.status(settings.models_dir) if s.name == name)
+    row = next(s for s in model_files.status(settings.models_dir) if s.name == name)
     if not row.present:
         return _fail("models", f"{name}: not found at {row.path}", fetch)
     if deep:
         try:
-            models.verify(name, settings.models_dir)
-        except models.ModelError as exc:
+            model_files.verify(name, settings.models_dir)
+        except ModelError as exc:
             return _fail("models", str(exc).split(". ")[0], fetch)
         return _ok("models", f"{name}: verified by a full sha256 re-hash ({row.path})")
     if not row.verified:
@@ -207,7 +208,7 @@ def check_folder(label: str, folder: Path, settings: Settings, writable: bool) -
 
 
 def check_documents(settings: Settings) -> Check:
-    from .documents import SUPPORTED_SUFFIXES
+    from .ingest import SUPPORTED_SUFFIXES
 
     folder = Path(settings.corpus_dir)
     if not folder.is_dir():

@@ -87,7 +87,7 @@ def make_generator(name: str, settings: Settings) -> Generator:
 def default_llm_path(settings: Settings) -> Path:
     """The fetched Qwen GGUF; qa.models owns the file names when it is available."""
     try:
-        from qa.models import model_path
+        from qa.model_files import model_path
     except ImportError:
         return Path(settings.models_dir) / QWEN_FILE
     return Path(model_path("qwen", settings.models_dir))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .index import current_path
-from .server import log_event
+from .logs import log_event
 
 log = logging.getLogger("qa.index_watch")
 

@@ -1,6 +1,9 @@
-"""The loaded service: settings, index, embedder and generators, created once and shared by CLI and HTTP.
+"""The loaded service: settings, index, embedder and generators, created once and shared by CLI and HTTP
+(`qa.open` makes one).
 
-Routes and commands stay thin: they validate input, call one method here, and format the result.
+Routes and commands stay thin: they validate input, call one method here, and format the result. The service
+puts the stages together: it checks the question, makes a follow-up whole, and hands the answer pipeline
+(`qa.answer`) what it needs, as `AnswerInputs`, rather than itself.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+from .answer import answer_question
 from .config import Settings
 from .conversation import DEFAULT_METHOD, Condensed, Condenser, Turn
 from .datatypes import Answer, Chunk, Hit
@@ -34,6 +38,16 @@ FOREIGN_QUESTION = ("Stel je vraag in het Nederlands of het Frans: de documenten
                     "\"nl\" or \"fr\".)")
 _LANGUAGE_NAMES = {"en": "English", "de": "German"}
 _UNPAIRED_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class AnswerInputs:
+    """What the answer pipeline reads: the settings, one retriever for the whole request (a re-index may swap
+    the service's meanwhile), and the model back end by name (None for the extractive mode)."""
+
+    settings: Settings
+    retriever: Retriever
+    generator: Callable[[str], Any]
 
 
 def retrieval_settings(settings: Settings) -> RetrievalSettings:
@@ -110,8 +124,6 @@ class QAService:
             on_token: Callable[[str], None] | None = None, history: Sequence[Turn] | None = None) -> Answer:
         """`history`: the earlier turns of the conversation, oldest first; the question is then made whole
         (`condense`) before retrieval and the checks see it, and answered in its own language."""
-        from .answer import answer_question
-
         question = self.check_question(question)
         if mode not in MODES:
             raise InputError(f"mode must be one of {', '.join(MODES)}")
@@ -125,7 +137,8 @@ class QAService:
         if answer_language not in ANSWER_LANGUAGES:  # English or German, unmistakably: say so in both languages
             raise InputError(FOREIGN_QUESTION.format(language=_LANGUAGE_NAMES.get(answer_language, answer_language)))
         condensed = self.condense(question, history or [], answer_language, generator)
-        answer = answer_question(self, condensed.standalone, mode=mode, language=answer_language,
+        inputs = AnswerInputs(self.settings, self.retriever, self.generator)
+        answer = answer_question(inputs, condensed.standalone, mode=mode, language=answer_language,
                                  generator=generator, k=self.check_k(k), on_token=on_token)
         if history:
             answer.timings_ms["condense_ms"] = condensed.ms

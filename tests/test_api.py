@@ -18,8 +18,9 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.api import create_app, sanitise_filename, UploadRejected
-from qa.auth import hash_key
+from qa.api import create_app
+from qa.api.uploads import UploadRejected, sanitise_filename
+from qa.api.auth import hash_key
 from qa.service import QAService
 
 try:
@@ -278,7 +279,7 @@ def test_no_keys_configured(client):
 
 
 def test_bad_key_config_is_refused(qa_settings):
-    from qa.auth import KeyConfigError
+    from qa.api.auth import KeyConfigError
 
     with pytest.raises(KeyConfigError, match="digests"):
         create_app(qa_settings(api_keys={"plain-text-key": "admin"}))

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from fpdf import FPDF
 
 from qa.api import create_app
-from qa.auth import hash_key
+from qa.api.auth import hash_key
 from qa.embed import load_embedder
 from qa.index import load_index
-from qa.ingest import ingest
+from qa.build import ingest
 from qa.service import QAService
 from tests.conftest import make_settings
 

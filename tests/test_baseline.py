@@ -1,4 +1,4 @@
-"""qa.baseline without an index: tolerances, directions, flipped questions, like-for-like warnings, the file."""
+"""qa.eval.baselines and qa.eval.compare without an index: tolerances, directions, flipped questions, like-for-like warnings, the file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from qa import baseline as bl
+from qa.eval import baselines as bl
+from qa.eval.compare import Change, compare, format_comparison
 
 RETRIEVAL = {"recall@1": 0.5, "recall@3": 0.75, "recall@5": 1.0, "recall@10": 1.0, "mrr": 0.7, "ndcg@10": 0.75,
              "questions": 4}
@@ -55,29 +56,29 @@ def base():
 
 
 def test_unchanged_run_passes_and_is_like_for_like(base):
-    c = bl.compare(base, _scores(), copy.deepcopy(CONFIG), _outcomes(), "b.json")
+    c = compare(base, _scores(), copy.deepcopy(CONFIG), _outcomes(), "b.json")
     assert c.passed and c.like_for_like
     assert c.regressions == [] and c.improvements == [] and c.compared == ["retrieval", "answers"]
-    assert "passed" in bl.format_comparison(c)
+    assert "passed" in format_comparison(c)
 
 
 def test_drop_beyond_tolerance_names_metric_language_and_flipped_questions(base):
     after = _outcomes()
     after["fr-2"]["rank"] = None  # fr-2 no longer found
-    c = bl.compare(base, _scores({"fr": {"recall@5": 0.5, "recall@10": 0.5}, "all": {"recall@5": 0.75}}),
+    c = compare(base, _scores({"fr": {"recall@5": 0.5, "recall@10": 0.5}, "all": {"recall@5": 0.75}}),
                    copy.deepcopy(CONFIG), after)
     assert not c.passed
     found = {(x.metric, x.scope): x.flipped for x in c.regressions}
     assert found[("recall@5", "fr")] == ["fr-2"]
     assert found[("recall@5", "all")] == ["fr-2"]
     assert ("recall@5", "nl") not in found
-    text = bl.format_comparison(c)
+    text = format_comparison(c)
     assert "REGRESSION retrieval recall@5 [fr]: 1.000 -> 0.500" in text and "fr-2" in text and "FAILED" in text
     assert c.flipped["fr-2"] == ["retrieval recall@5", "retrieval recall@10", "retrieval mrr", "retrieval ndcg@10"]
 
 
 def test_drop_within_tolerance_passes(base):
-    c = bl.compare(base, _scores({"all": {"mrr": 0.685}}), copy.deepcopy(CONFIG), _outcomes())
+    c = compare(base, _scores({"all": {"mrr": 0.685}}), copy.deepcopy(CONFIG), _outcomes())
     assert c.passed  # 0.015 < 0.02
 
 
@@ -87,24 +88,24 @@ def test_tolerance_from_the_baseline_file_wins(base, tmp_path):
     loaded = bl.load_baseline(path)
     assert loaded["tolerances"]["retrieval"]["mrr"] == 0.5
     assert loaded["tolerances"]["retrieval"]["recall@1"] == bl.DEFAULT_TOLERANCES["retrieval"]["recall@1"]
-    assert bl.compare(loaded, _scores({"all": {"mrr": 0.3}}), copy.deepcopy(CONFIG), _outcomes()).passed
-    assert not bl.compare(loaded, _scores({"all": {"recall@1": 0.3}}), copy.deepcopy(CONFIG), _outcomes()).passed
+    assert compare(loaded, _scores({"all": {"mrr": 0.3}}), copy.deepcopy(CONFIG), _outcomes()).passed
+    assert not compare(loaded, _scores({"all": {"recall@1": 0.3}}), copy.deepcopy(CONFIG), _outcomes()).passed
 
 
 def test_null_tolerance_means_not_gated(base):
     base["tolerances"]["answers"]["p95_ms"] = None
-    assert bl.compare(base, _scores(answers={"all": {"p95_ms": 99999.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
+    assert compare(base, _scores(answers={"all": {"p95_ms": 99999.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
 
 
 def test_false_abstain_going_up_is_a_regression_with_the_question(base):
     after = _outcomes()
     after["nl-2"]["answer"] = _answer(abstained=True)
-    c = bl.compare(base, _scores(answers={"nl": {"false_abstain": 0.5}, "all": {"false_abstain": 0.25}}),
+    c = compare(base, _scores(answers={"nl": {"false_abstain": 0.5}, "all": {"false_abstain": 0.25}}),
                    copy.deepcopy(CONFIG), after)
     found = {(x.metric, x.scope): x.flipped for x in c.regressions}
     assert found[("false_abstain", "nl")] == ["nl-2"]
     # going down is an improvement, not a regression
-    better = bl.compare(bl.make_baseline("x", _scores(answers={"all": {"false_abstain": 0.3}}), CONFIG, _outcomes()),
+    better = compare(bl.make_baseline("x", _scores(answers={"all": {"false_abstain": 0.3}}), CONFIG, _outcomes()),
                         _scores(), copy.deepcopy(CONFIG), _outcomes())
     assert better.passed and [(x.metric, x.scope) for x in better.improvements] == [("false_abstain", "all")]
 
@@ -114,7 +115,7 @@ def test_citations_dropped_is_named(base):
     for o in after.values():
         if not o["unanswerable"]:
             o["answer"] = _answer(cites=False, precision=None, language=o["lang"])
-    c = bl.compare(base, _scores(answers={s: {"evidence_citation_rate": 0.0, "citation_precision": None}
+    c = compare(base, _scores(answers={s: {"evidence_citation_rate": 0.0, "citation_precision": None}
                                           for s in ("nl", "fr", "all")}), copy.deepcopy(CONFIG), after)
     by = {(x.metric, x.scope): x for x in c.regressions}
     assert by[("evidence_citation_rate", "all")].flipped == ["fr-1", "fr-2", "nl-1", "nl-2"]
@@ -124,10 +125,10 @@ def test_citations_dropped_is_named(base):
 
 def test_latency_is_relative_with_slack(base):
     # p95 400 -> 1900 ms: +375 % is within 4.0 (may grow fivefold)
-    assert bl.compare(base, _scores(answers={"all": {"p95_ms": 1900.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
+    assert compare(base, _scores(answers={"all": {"p95_ms": 1900.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
     # p50 100 -> 590 ms: +490 %, but only +490 ms (< 500 ms slack): noise on a shared machine
-    assert bl.compare(base, _scores(answers={"all": {"p50_ms": 590.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
-    c = bl.compare(base, _scores(answers={"all": {"p95_ms": 2100.0}}), copy.deepcopy(CONFIG), _outcomes())
+    assert compare(base, _scores(answers={"all": {"p50_ms": 590.0}}), copy.deepcopy(CONFIG), _outcomes()).passed
+    c = compare(base, _scores(answers={"all": {"p95_ms": 2100.0}}), copy.deepcopy(CONFIG), _outcomes())
     assert [(x.metric, x.scope) for x in c.regressions] == [("p95_ms", "all")]
     assert "400 ms -> 2100 ms" in c.regressions[0].describe()
 
@@ -146,24 +147,24 @@ def test_latency_is_relative_with_slack(base):
 def test_not_like_for_like_is_warned_but_still_compared(base, change, words):
     config = copy.deepcopy(CONFIG)
     change(config)
-    c = bl.compare(base, _scores({"all": {"recall@1": 0.1}}), config, _outcomes())
+    c = compare(base, _scores({"all": {"recall@1": 0.1}}), config, _outcomes())
     assert not c.like_for_like
     assert any(words in w for w in c.warnings), c.warnings
     assert not c.passed  # compared all the same
-    assert "NOT like for like" in bl.format_comparison(c)
+    assert "NOT like for like" in format_comparison(c)
 
 
 def test_corpus_warning_names_the_documents(base):
     config = copy.deepcopy(CONFIG)
     config["index"]["files"] = {"a.txt": "changed", "c.txt": "new"}
-    (warning,) = bl.compare(base, _scores(), config, _outcomes()).warnings
+    (warning,) = compare(base, _scores(), config, _outcomes()).warnings
     assert "added: c.txt" in warning and "removed: b.txt" in warning and "changed: a.txt" in warning
 
 
 def test_answers_in_the_baseline_but_not_scored_now_is_a_warning(base):
     scores = _scores()
     del scores["answers"]
-    c = bl.compare(base, scores, copy.deepcopy(CONFIG), _outcomes())
+    c = compare(base, scores, copy.deepcopy(CONFIG), _outcomes())
     assert c.compared == ["retrieval"]
     assert any("run with --generator extractive" in w for w in c.warnings)
 
@@ -187,11 +188,11 @@ def test_baseline_path_and_bad_files(tmp_path):
 
 
 def test_long_lists_of_flipped_questions_are_cut_in_the_text_only():
-    change = bl.Change("retrieval", "recall@5", "all", 0.9, 0.1, 0.02, [f"nl-{i:03}" for i in range(40)])
+    change = Change("retrieval", "recall@5", "all", 0.9, 0.1, 0.02, [f"nl-{i:03}" for i in range(40)])
     text = change.describe()
     assert "40 question(s) flipped from pass to fail: nl-000," in text and "nl-014 and 25 more" in text
     assert "nl-015" not in text and len(change.to_json()["flipped"]) == 40
-    assert "got worse" in bl.Change("retrieval", "mrr", "all", 0.9, 0.1, 0.02, ["nl-001"]).describe()
+    assert "got worse" in Change("retrieval", "mrr", "all", 0.9, 0.1, 0.02, ["nl-001"]).describe()
 
 
 def test_a_reworded_prompt_changes_the_answer_settings(tmp_path, monkeypatch):

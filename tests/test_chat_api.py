@@ -15,7 +15,7 @@ import time
 import pytest
 
 from qa.api import create_app
-from qa.auth import hash_key
+from qa.api.auth import hash_key
 
 openai = pytest.importorskip("openai", reason="pip install openai (the test extra) to test the OpenAI routes")
 

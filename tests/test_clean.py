@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.clean import clean_pages, clean_text, clean_text_with_stats, is_heading, normalize_unicode
+from qa.ingest.clean import clean_pages, clean_text, clean_text_with_stats, is_heading, normalize_unicode
 
 # --- Hyphenation at line ends --------------------------------------------------------------
 

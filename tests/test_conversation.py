@@ -10,8 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from qa import cli
+from qa.eval import command as eval_command
 from qa.conversation import Condenser, Turn, content_words, cut_history, is_elliptic, rule_chain
-from qa.conversation_store import ConversationNotFound, MemoryConversations, open_conversations
+from qa.conversation_store import ConversationNotFound, MemoryConversations
+from qa.store import open_conversations
 from qa.generate import OllamaGenerator
 
 try:
@@ -172,6 +174,7 @@ def test_qa_eval_scores_dialogues_turn_by_turn(tmp_path, qa_settings):
     settings = qa_settings()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(cli, "get_settings", lambda: settings)
+        mp.setattr(eval_command, "get_settings", lambda: settings)
         result = CliRunner().invoke(cli.main, ["eval", "--dialogues", str(path), "--generator", "extractive",
                                                "--details", str(tmp_path / "d.jsonl"), "--json"],
                                     catch_exceptions=False)
@@ -189,7 +192,7 @@ def test_qa_eval_scores_dialogues_turn_by_turn(tmp_path, qa_settings):
 
 
 def test_the_dialogue_set_is_valid():
-    from qa.evaluate import load_dialogues
+    from qa.eval.dialogues import load_dialogues
 
     path = Path(__file__).resolve().parent.parent / "eval" / "dialogues.jsonl"
     dialogues = load_dialogues(path)

@@ -21,7 +21,8 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from qa.config import Settings
-from qa.server import GenerationPool, PoolFull, ShuttingDown, uvicorn_config
+from qa.api.runtime import GenerationPool, PoolFull, ShuttingDown
+from qa.api.server import uvicorn_config
 
 try:
     from tests.ollama_server import OllamaServer, _Handler

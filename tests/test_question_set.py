@@ -181,7 +181,7 @@ CALIBRATION_SETS = sorted((ROOT / "eval" / "calibration").glob("*.jsonl"))
 def test_calibration_sets_follow_the_schema_with_verbatim_evidence(path):
     """The sets the answer checks were calibrated on (eval/README.md) load as `qa eval --corpus` loads them:
     schema, unique ids, every evidence quote found in the cleaned document."""
-    from qa.evaluate import corpus_texts, load_questions
+    from qa.eval.questions import corpus_texts, load_questions
 
     if not CORPUS.is_dir():
         pytest.skip(f"sample corpus not found at {CORPUS}")

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qa.auth import hash_key
+from qa.api.auth import hash_key
 
 ADMIN, HELPDESK = "admin-key-0123456789", "helpdesk-key-0123456789"
 KEYS = {hash_key(ADMIN): "admin", hash_key(HELPDESK): "helpdesk"}

@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from qa.report import recall_curve
+from qa.eval.plots import recall_curve
 from tests.test_eval import run_eval, write_questions
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -72,7 +72,7 @@ def test_recall_curve():
 
 def test_report_module_renders_without_a_display(tmp_path, monkeypatch):
     """Agg backend: no DISPLAY needed, nothing opens a window."""
-    from qa.report import plot_retrieval_by_language
+    from qa.eval.plots import plot_retrieval_by_language
 
     monkeypatch.delenv("DISPLAY", raising=False)
     scores = {s: {"recall@1": 0.5, "recall@3": 0.6, "recall@5": 0.7, "recall@10": 0.9, "mrr": 0.6, "ndcg@10": 0.65,

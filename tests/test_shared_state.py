@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from qa.api import create_app
-from qa.auth import hash_key
+from qa.api.auth import hash_key
 from qa.cli import main
 from qa.index_watch import IndexWatch
 from qa.store import SCHEMA_VERSION, Store

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from qa.datatypes import Document, PageSpan
-from qa.documents import load_folder
-from qa.split import MIN_WORD_CHARS, chunk_id, find_headings, split_document
+from qa.ingest import load_folder
+from qa.ingest.split import MIN_WORD_CHARS, chunk_id, find_headings, split_document
 
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 

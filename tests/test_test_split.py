@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluate import corpus_texts, load_questions
+from qa.eval.questions import corpus_texts, load_questions
 from qa.fold import fold
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright to run the browser tests")
 
 from qa.api import create_app  # noqa: E402
-from qa.auth import hash_key  # noqa: E402
+from qa.api.auth import hash_key  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -78,3 +78,10 @@ class Store:
 def open_store(settings) -> Store:
     """The store `QA_DATABASE_URL` names (default: the SQLite file under `QA_DATA_DIR`)."""
     return Store(settings_url(settings), conversation_ttl_s=settings.conversation_ttl_s)
+
+
+def open_conversations(settings, store: Store | None = None):
+    """The service's conversation store (a `qa.conversation_store.ConversationStore`): the shared database's
+    (QA_DATABASE_URL; SQLite under QA_DATA_DIR by default), which replicas behind one proxy share: a member's
+    next question may reach another."""
+    return (store if store is not None else open_store(settings)).conversations

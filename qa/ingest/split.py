@@ -13,9 +13,9 @@ from collections import Counter
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from qa.clean import is_heading, is_list_item
-from qa.datatypes import Chunk, Document
-from qa.language import detect_language
+from .clean import is_heading, is_list_item
+from ..datatypes import Chunk, Document
+from ..language import detect_language
 
 __all__ = ["MIN_WORD_CHARS", "SEPARATORS", "chunk_id", "find_headings", "split_document"]
 

@@ -23,9 +23,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 
-from ..auth import at_least
 from ..conversation import cut_history
-from ..server import AnswerTimeout, ShuttingDown, log_event
+from ..logs import log_event
+from .auth import at_least
+from .errors import error_reply
+from .runtime import AnswerTimeout, ShuttingDown
 from .openai_format import (OpenAIError, completion, completion_id, content_of, chunk, error_body, model_ids,
                             models_list, parse_model, pieces, read_messages, usage)
 
@@ -170,8 +172,6 @@ async def _events(job: _Job, cid: str, model: str, base: str, conversation, incl
         try:
             payload = await job.result()
         except Exception as exc:
-            from ..api import error_reply
-
             status, message, _ = error_reply(exc)
             if status == 500:
                 log.error(json.dumps({"event": "internal_error", "error": repr(exc)}), exc_info=exc)
