@@ -308,7 +308,7 @@ def memory_add(lines: Path, index_dir: Path | None) -> None:
     """Remember the answerable questions of LINES (a question set, or `qa feedback export --confirmed`) whose
     passage the current index holds; lines it does not hold are named and left out."""
     from .index import IndexUnavailable, load_index
-    from .memory import MemoryLineError, add_lines, read_lines
+    from .retrieve.memory import MemoryLineError, add_lines, read_lines
 
     settings = get_settings()
     root = index_dir or settings.index_dir

@@ -21,7 +21,7 @@ from .datatypes import Answer, Chunk, Hit
 from .embed import Embedder, configured_embedder
 from .index import DocumentInfo, Index, load_index
 from .language import detect_question_language
-from .memory import QuestionMemory, load_memory
+from .retrieve.memory import QuestionMemory, load_memory
 from .retrieve import RetrievalSettings, Retriever
 
 

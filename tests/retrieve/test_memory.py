@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from qa import memory as M
+from qa.retrieve import memory as M
 from qa.embed import configured_embedder
 from qa.index import load_index
 from qa.retrieve import RetrievalSettings, Retriever

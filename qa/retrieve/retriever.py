@@ -21,10 +21,10 @@ from typing import Literal
 
 import numpy as np
 
-from .datatypes import Hit
-from .embed import Embedder
-from .index import Index
-from .lexicon import lexicon
+from ..datatypes import Hit
+from ..embed import Embedder
+from ..index import Index
+from ..lexicon import lexicon
 from .memory import QuestionMemory
 
 Fusion = Literal["hybrid", "dense", "lexical"]

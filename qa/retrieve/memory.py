@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fold import fold
+from ..fold import fold
 
 MEMORY_FILE = "memory.jsonl"
 # a memory question adds its passages only when it is at least this close to the question asked (cosine,
