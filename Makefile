@@ -32,7 +32,7 @@ test: install browser servers
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
-	  || echo "chromium could not be installed: the browser tests will be skipped"
+	  || echo "chromium could not be installed: the browser tests will be skipped (failed in CI)"
 
 # Debian's PostgreSQL, Redis and nginx for the shared-state, replica and proxy tests: the test fixtures start
 # their own servers on loopback ports in temporary folders (tests/servers.py), never the system services.

@@ -24,9 +24,13 @@ import pytest
 START_TIMEOUT_S = 30
 
 
-def missing(what: str, package: str) -> None:
-    """Skip, or fail in CI: a test that needs a server must run there."""
-    message = f"{what} is not installed (Debian package {package}; `make servers`)"
+def missing(what: str, package: str, make_target: str = "servers") -> None:
+    """Skip, or fail in CI: a test that needs a server (or the browser) must run there."""
+    unavailable(f"{what} is not installed (Debian package {package}; `make {make_target}`)")
+
+
+def unavailable(message: str) -> None:
+    """Skip with `message`, or fail with it when `CI` is set."""
     if os.environ.get("CI"):
         pytest.fail(message + ": required in CI", pytrace=False)
     pytest.skip(message)

@@ -9,7 +9,7 @@ import struct
 import pytest
 
 from qa.eval.plots import recall_curve
-from tests.test_eval import run_eval, write_questions
+from tests.eval.test_eval import run_eval, write_questions
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -12,9 +12,9 @@ import pytest
 
 from qa.fold import contains
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 KEYS = ["id", "lang", "question", "doc", "evidence", "answer", "key_facts", "unanswerable"]
 LANGS = {"nl", "fr"}

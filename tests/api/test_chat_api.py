@@ -21,7 +21,7 @@ openai = pytest.importorskip("openai", reason="pip install openai (the test extr
 
 try:
     from tests.ollama_server import OllamaServer
-    from tests.test_api import parse_sse
+    from tests.api.test_api import parse_sse
 except ImportError:  # tests/ is not a package: pytest put it on sys.path
     from ollama_server import OllamaServer
     from test_api import parse_sse

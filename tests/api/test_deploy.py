@@ -29,7 +29,7 @@ try:
 except ImportError:  # tests/ is not a package: pytest put it on sys.path
     from ollama_server import OllamaServer, _Handler
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 SECRETS = {"POSTGRES_PASSWORD": "s3cret"}  # what an operator sets in .env
 MODEL = "qwen2.5:7b-instruct"

@@ -14,7 +14,7 @@ import pytest
 from qa.eval.questions import corpus_texts, load_questions
 from qa.fold import fold
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPLIT = ROOT / "eval" / "test" / "questions.jsonl"
 CORPUS = ROOT.parent / "shared" / "corpus"
 KINDS = {"amount", "rate", "count", "date", "duration", "yesno", "name", "definition", "procedure", "explanation"}

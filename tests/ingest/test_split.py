@@ -13,7 +13,7 @@ from qa.datatypes import Document, PageSpan
 from qa.ingest import load_folder
 from qa.ingest.split import MIN_WORD_CHARS, chunk_id, find_headings, split_document
 
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
 
 PARAGRAPH_NL = (
     "Vanaf 1 april 2023 moeten de ondernemingen die twintig of meer werknemers tewerkstellen een "
