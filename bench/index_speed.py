@@ -14,7 +14,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.embed import configured_embedder
-from qa.build import ingest
+from qa.index.build import ingest
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from qa.embed import load_embedder
 from qa.eval.questions import load_questions
 from qa.eval.retrieval_scores import evaluate_retrieval
 from qa.index import load_index
-from qa.lexical import LexicalIndex
+from qa.index.lexical import LexicalIndex
 from qa.retrieve import RetrievalSettings, Retriever
 
 VARIANTS = {

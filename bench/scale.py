@@ -3,7 +3,7 @@
     nice -n 19 python bench/scale.py dense  --sizes 10000 100000 [--kinds flat hnsw ivf ivfpq ivfsq8]
     nice -n 19 python bench/scale.py lexical --sizes 10000 100000
     nice -n 19 python bench/scale.py truncation --index /path/to/embeddinggemma/index
-    nice -n 19 python bench/scale.py choice --sizes 10000 30000 100000   # what qa.dense picks, measured
+    nice -n 19 python bench/scale.py choice --sizes 10000 30000 100000   # what qa.index.dense picks, measured
     nice -n 19 python bench/scale.py contrast --index DIR      # synthetic vs real neighbour structure
     nice -n 19 python bench/scale.py store --sizes 10000 100000 1000000   # a whole loaded index: RSS, latency
     nice -n 19 python bench/scale.py dtype --corpus ../shared/corpus   # vectors stored float32 vs float16: eval
@@ -191,9 +191,9 @@ def build_dense(kind: str, data: Synthetic):
 
 
 def ivf_lists(n: int) -> int:
-    """Same rule as qa.dense (kept here so the bench can run other kinds at any size)."""
+    """Same rule as qa.index.dense (kept here so the bench can run other kinds at any size)."""
     try:
-        from qa.dense import ivf_lists as rule
+        from qa.index.dense import ivf_lists as rule
 
         return rule(n)
     except ImportError:
@@ -212,7 +212,7 @@ def run_dense(kind: str, n: int, uniform: bool) -> list[dict]:
     base_rss = rss_mb()
     started = time.perf_counter()
     if kind == "auto":
-        from qa.dense import DenseIndex
+        from qa.index.dense import DenseIndex
 
         dense = DenseIndex.build(np.vstack(list(data.batches())))
         index = dense._index
@@ -284,7 +284,7 @@ def synthetic_texts(n: int, corpus: Path, words_per_doc: int = 110, seed: int = 
 
 
 def run_lexical(n: int, corpus: Path) -> list[dict]:
-    from qa.lexical import LexicalIndex
+    from qa.index.lexical import LexicalIndex
 
     texts = synthetic_texts(n, corpus)
     base_rss = rss_mb()
@@ -328,9 +328,10 @@ def run_lexical(n: int, corpus: Path) -> list[dict]:
 
 def run_truncation(index_dir: Path, questions: Path, dims: list[int]) -> list[dict]:
     from qa.config import Settings
-    from qa.dense import DenseIndex
+    from qa.index.dense import DenseIndex
     from qa.embed import configured_embedder
-    from qa.evaluate import evaluate_retrieval, load_questions
+    from qa.eval.questions import load_questions
+    from qa.eval.retrieval_scores import evaluate_retrieval
     from qa.index import load_index
     from qa.retrieve import RetrievalSettings, Retriever
 
@@ -477,7 +478,7 @@ def _timed(owner, name: str, into: dict, label):
 def build_store(root: Path, n: int, corpus: Path) -> dict:
     """A real index folder (`qa.index.write_build`: chunk store, vectors, FAISS, bm25s, manifest) over n
     synthetic passages, PASSAGES_PER_DOC to a document, SENTENCES_PER_PASSAGE sentences each."""
-    import qa.index as ix
+    import qa.index.store as ix
     from qa.datatypes import Chunk, Document
 
     started = time.perf_counter()
@@ -584,7 +585,7 @@ def measure_store(root: Path, n: int) -> dict:
     from qa.index import load_index
 
     try:
-        from qa.tables import NpyRows
+        from qa.index.tables import NpyRows
     except ImportError:  # the layout before (--code): its files mapped instead
         def NpyRows(path):
             return np.load(path, mmap_mode="r")
@@ -652,7 +653,7 @@ def measure_store(root: Path, n: int) -> dict:
 
 
 _INGEST_AS = """
-import sys, numpy as np, qa.index as ix
+import sys, numpy as np, qa.index.store as ix
 ix.STORED_DTYPE = np.dtype(sys.argv[1]).type
 from qa.cli import main
 sys.argv = ["qa", "ingest", sys.argv[2], "--index", sys.argv[3]]

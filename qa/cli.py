@@ -90,7 +90,7 @@ def ingest(folder: Path | None, index_dir: Path | None, as_json: bool) -> None:
     """Build or refresh the index from FOLDER (default QA_CORPUS_DIR); unchanged files are skipped."""
     from .embed import EmbedError, configured_embedder
     from .index import IndexUnavailable
-    from .build import IngestError, ingest as run_ingest
+    from .index.build import IngestError, ingest as run_ingest
 
     settings = get_settings()
     folder = folder or settings.corpus_dir

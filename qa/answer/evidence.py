@@ -15,7 +15,7 @@ import numpy as np
 from ..datatypes import Hit
 from ..fold import fold
 from ..index import Index
-from ..lexical import tokenize
+from ..index.lexical import tokenize
 from ..lexicon import LANGUAGES, WORD_LANGUAGES, word_pattern, words
 from ..numbers import numbers_in
 from ..sentences import Span, is_evidence_sentence, is_whole_line

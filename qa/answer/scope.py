@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..lexical import tokenize
+from ..index.lexical import tokenize
 from ..lexicon import word_pattern, words
 
 

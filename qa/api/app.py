@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from ..config import Settings, get_settings
 from ..feedback import FeedbackStore
-from ..index_watch import IndexWatch
+from ..index.swap import IndexWatch
 from ..logs import log_event
 from ..service import QAService
 from ..store import open_conversations, open_store

@@ -17,7 +17,7 @@ from ..datatypes import Answer
 from ..embed import EmbedError, configured_embedder
 from ..feedback import FeedbackStore
 from ..index import IndexUnavailable
-from ..build import ingest as build_index
+from ..index.build import ingest as build_index
 from ..logs import log_event
 from ..service import QAService
 from ..store import Store, StoreError

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..lexical import tokenize
+from ..index.lexical import tokenize
 
 FOLDER = Path(__file__).resolve().parent
 LANGUAGES = ("nl", "fr")

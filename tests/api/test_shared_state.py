@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from qa.api import create_app
 from qa.api.auth import hash_key
 from qa.cli import main
-from qa.index_watch import IndexWatch
+from qa.index.swap import IndexWatch
 from qa.store import SCHEMA_VERSION, Store
 
 HELPDESK = "helpdesk-key-0123456789"

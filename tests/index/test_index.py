@@ -14,7 +14,7 @@ import pytest
 
 from qa.embed import configured_embedder, load_embedder
 from qa.index import FORMAT_VERSION, IndexUnavailable, load_index
-from qa.build import IngestError, ingest
+from qa.index.build import IngestError, ingest
 from qa.retrieve import Retriever
 from tests.conftest import make_settings
 
@@ -177,6 +177,6 @@ def test_a_build_made_by_an_older_cleaner_is_rebuilt_although_no_file_changed(qa
     manifest_path.write_text(json.dumps(manifest))
     report = _ingest(corpus, index)
     assert report.wrote_build and report.embedded_chunks == report.chunks > 0  # nothing reused
-    from qa.build import TEXT_PIPELINE
+    from qa.index.build import TEXT_PIPELINE
 
     assert load_index(index).manifest.chunking["text_pipeline"] == TEXT_PIPELINE > 1

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from ...index import Index
-from ...lexical import tokenize
+from ...index.lexical import tokenize
 from ...lexicon import lexicon
 from ...lexicon import words as lexicon_words
 from ..question import cues_for, words_of

@@ -10,7 +10,7 @@ import re
 
 from ...datatypes import Hit
 from ...fold import fold
-from ...lexical import tokenize
+from ...index.lexical import tokenize
 from . import Context, Passes
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")

@@ -1,4 +1,4 @@
-"""What a loaded index keeps in memory (qa/tables.py, qa/index.py, docs/sizing.md): vectors memory-mapped
+"""What a loaded index keeps in memory (qa/index/tables.py, qa/index/store.py, docs/sizing.md): vectors memory-mapped
 from float16 files, chunks read from the store on demand, FAISS with 8-bit codes for large collections, and
 indexes of the previous format still served."""
 
@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.dense import DenseIndex, choose_kind
+from qa.index.dense import DenseIndex, choose_kind
 from qa.embed import load_embedder
-from qa.index import FORMAT_VERSION, READABLE_FORMATS, Manifest, load_index, write_build, build_lock
-from qa.ingest import ingest
+from qa.index.store import FORMAT_VERSION, READABLE_FORMATS, Manifest, build_lock, load_index, write_build
+from qa.index.build import ingest
 from qa.retrieve import Retriever
-from qa.tables import ChunkSentences, ChunkTable, SentenceTable
+from qa.index.tables import ChunkSentences, ChunkTable, SentenceTable
 from tests.conftest import make_settings
 
 QUESTION = "Mag mijn baas mij 's avonds nog mailen?"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datatypes import Chunk
+from ..datatypes import Chunk
 
 _CHUNK_COLUMNS = 'chunk_id, doc, title, text, start, "end", language, page, section'
 _FETCH = 2048  # rows read at a time when a whole table is walked

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datatypes import Chunk, Document, PageSpan
+from ..datatypes import Chunk, Document, PageSpan
 from .dense import DenseIndex
 from .lexical import LexicalIndex, tokenize
 from .tables import ChunkSentences, ChunkTable, NpyRows, SentenceTable, connect_read_only

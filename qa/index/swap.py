@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from .index import current_path
-from .logs import log_event
+from ..logs import log_event
+from .store import current_path
 
 log = logging.getLogger("qa.index_watch")
 

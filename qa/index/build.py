@@ -10,14 +10,14 @@ from typing import Callable
 
 import numpy as np
 
-from .config import Settings
-from .datatypes import Chunk, Document
-from .ingest import load_folder
-from .embed import Embedder
-from .index import (ChunkSentences, Index, IndexUnavailable, Manifest, build_lock, current_path, load_index,
+from ..config import Settings
+from ..datatypes import Chunk, Document
+from ..embed import Embedder
+from ..ingest import load_folder
+from ..ingest.split import split_document
+from ..sentences import split_sentences
+from .store import (ChunkSentences, Index, IndexUnavailable, Manifest, build_lock, current_path, load_index,
                     new_build_id, now_iso, read_manifest, remove_debris, write_build)
-from .sentences import split_sentences
-from .ingest.split import split_document
 
 SPLITTER = "langchain RecursiveCharacterTextSplitter, heading-aware"
 # Bump when cleaning or splitting changes the text made from an unchanged file: its file hash is the same,
