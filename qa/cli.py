@@ -1,4 +1,8 @@
-"""The `qa` command line: each command is a thin call into the modules that do the work."""
+"""The `qa` command line: each command is a thin call into the modules that do the work (`qa eval` lives in
+`qa.eval.command`, `qa db` and `qa feedback` in `qa.store.command`).
+
+Over 300 lines: the click declarations of a dozen commands with their options and help, one short function
+each; the work they call is elsewhere."""
 
 from __future__ import annotations
 

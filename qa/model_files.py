@@ -7,6 +7,9 @@ Safety: everything is built in a temporary folder inside `models_dir` (same file
 `os.replace` is atomic) and moved into place only after the hash matched. After success a
 `<final>.sha256` marker (sha256sum format) records what was verified, so the next run skips the model
 without re-hashing a gigabyte; `verify()` re-hashes in full.
+
+Over 300 lines: download, assembly and verification share the same atomic-swap and marker rules, which stay
+readable side by side.
 """
 
 from __future__ import annotations
