@@ -1,5 +1,5 @@
 """The `qa` command line: each command is a thin call into the modules that do the work (`qa eval` lives in
-`qa.eval.command`, `qa db` and `qa feedback` in `qa.store.command`).
+`qa.eval.command`, `qa db` and `qa feedback` in `qa.store.command`, `qa memory` in `qa.retrieve.command`).
 
 Over 300 lines: the click declarations of a dozen commands with their options and help, one short function
 each; the work they call is elsewhere."""
@@ -301,32 +301,6 @@ def serve(host: str | None, port: int | None, index_dir: Path | None) -> None:
 
 
 @main.group()
-def memory() -> None:
-    """Questions confirmed against a passage, searched beside the passages (QA_MEMORY_WEIGHT)."""
-
-
-@memory.command("add")
-@click.argument("lines", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--index", "index_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
-def memory_add(lines: Path, index_dir: Path | None) -> None:
-    """Remember the answerable questions of LINES (a question set, or `qa feedback export --confirmed`) whose
-    passage the current index holds; lines it does not hold are named and left out."""
-    from .index import IndexUnavailable, load_index
-    from .retrieve.memory import MemoryLineError, add_lines, read_lines
-
-    settings = get_settings()
-    root = index_dir or settings.index_dir
-    try:
-        index = load_index(root, expect_model=settings.embed_model)
-        added, refused = add_lines(root, index, read_lines(lines, skip_unanswerable=True))
-    except (MemoryLineError, IndexUnavailable, OSError) as exc:
-        _fail(str(exc))
-    for reason in refused:
-        click.echo(f"left out: {reason}", err=True)
-    click.echo(f"{added} question(s) remembered in {root / 'memory.jsonl'}", err=True)
-
-
-@main.group()
 def keys() -> None:
     """API keys for `qa serve` (QA_API_KEYS holds only their sha256 digests)."""
 
@@ -387,11 +361,13 @@ def settings_doc(write: Path | None, check: Path | None) -> None:
 def _add_commands() -> None:
     """Commands that live with the stage they drive."""
     from .eval.command import eval_
+    from .retrieve.command import memory
     from .store.command import db, feedback
 
     main.add_command(eval_, "eval")
     main.add_command(db)
     main.add_command(feedback)
+    main.add_command(memory)
 
 
 _add_commands()
