@@ -11,7 +11,7 @@ and a French member may ask about text that exists only in Dutch. So a question 
 views (qa/lexicon/): as asked; with the document terms its member words stand for (lexically in place of
 the question, densely beside it); and rendered in the other language's terms, searched lexically in that
 language, which lets the stemmed Dutch lexical list serve a French question. Questions confirmed against a
-passage can be remembered (qa/memory.py) and bring that passage to questions worded like them.
+passage can be remembered (qa/retrieve/memory.py) and bring that passage to questions worded like them.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class RetrievalSettings:
     expansion_dense: float = 0.5
     # fusion weight of the question rendered in the other language's terms, searched lexically, per language
     crossing_weight: dict[str, float] = field(default_factory=lambda: {"nl": 0.0, "fr": 0.0})
-    # fusion weight of the passages confirmed for remembered questions close to this one (qa/memory.py); off
+    # fusion weight of the passages confirmed for remembered questions close to this one (qa/retrieve/memory.py); off
     # by default: with the dev split remembered, the test split lost one recall@1 question and gained none
     memory_weight: float = 0.0
 

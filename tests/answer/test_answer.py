@@ -96,7 +96,8 @@ def test_dutch_question_gets_a_dutch_answer_quoting_the_amount(qa_service):
 def test_french_question_gets_a_french_frame(qa_service):
     answer = qa_service.ask("Mon patron peut-il m'obliger à lire ses e-mails le soir ?", generator="extractive")
     assert answer.language == "fr" and not answer.abstained
-    assert answer.answer.startswith("Selon [1]")
+    # a French quote, or a French sentence saying what the Dutch quote below it answers
+    assert answer.answer.startswith(("Selon [1]", "Sur votre question ("))
 
 
 def test_helpdesk_draft_is_a_letter_with_citations(qa_service):
