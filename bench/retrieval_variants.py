@@ -1,7 +1,7 @@
 """Compare retrieval variants on the eval set over one built index (no re-embedding of passages).
 
     python bench/retrieval_variants.py [--index index] [--questions eval/questions.jsonl]
-Prints recall@5 / MRR per language for each fusion variant, the table behind eval/README.md.
+Prints recall@5 / MRR per language for each fusion variant, the table behind docs/evaluation.md.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ VARIANTS = {
     "lexical (stemmed BM25)": RetrievalSettings(fusion="lexical"),
     "rrf, equal weights in both languages": RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 1.0}),
     "rrf, lexical x0.5 for French": RetrievalSettings(lexical_weight={"nl": 1.0, "fr": 0.5}),
-    "hybrid without the sentence list (session 2)": RetrievalSettings(sentence_weight=0.0),
+    "hybrid without the sentence list": RetrievalSettings(sentence_weight=0.0),
     "hybrid, sentence list x0.5": RetrievalSettings(sentence_weight=0.5),
     "hybrid: lexical for Dutch questions only (default)": RetrievalSettings(),
 }

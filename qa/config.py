@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     min_support_similarity: float = Field(0.45, description="A generated sentence needs this similarity to a "
                                                             "sentence of a passage it cites.")
     min_translation_similarity: float = Field(0.7, description="A translation needs this similarity to its source "
-                                              "(both embedded as queries; calibrated in eval/README.md).")
+                                              "(both embedded as queries; calibrated in docs/evaluation.md).")
     abstain_passage_nl: float = Field(0.33, description="Abstain on a Dutch question when no passage scores this.")
     abstain_passage_fr: float = Field(0.37, description="Abstain on a French question when no passage scores this.")
     abstain_sentence_nl: float = Field(0.80, description="Abstain on a Dutch question when no sentence scores this.")

@@ -11,7 +11,7 @@ nog mailen?". Two ways to make it a standalone question, behind one function (`c
   questions (`prompts/condense.*.txt`); a rewrite that is empty, too long or not a question falls back to
   the rule.
 
-Which one is the default was measured on `eval/dialogues.jsonl` (eval/README.md). Only the member's earlier
+Which one is the default was measured on `eval/dialogues.jsonl` (docs/evaluation.md). Only the member's earlier
 *questions* are context: the answers quote documents and would drag their wording into the next search.
 Questions are personal data: nothing here logs them.
 """
@@ -32,7 +32,7 @@ from .prompts import messages
 
 Method = Literal["rule", "model"]
 METHODS: tuple[str, ...] = ("rule", "model")
-DEFAULT_METHOD: Method = "rule"  # measured against "model" on eval/dialogues.jsonl (eval/README.md)
+DEFAULT_METHOD: Method = "rule"  # measured against "model" on eval/dialogues.jsonl (docs/evaluation.md)
 
 LEXICON_DIR = Path(__file__).parent / "conversation_lexicon"
 # A follow-up with at most this many content words of its own cannot name its topic: "Et combien ?",

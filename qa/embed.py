@@ -98,8 +98,8 @@ class SentenceTransformerEmbedder:
         its own under the passage's title (`progress` counts passages, then spans).
 
         A span embedded on its own retrieves far better than one pooled from the passage's forward pass
-        ("late chunking", the session-1 method: recall@1 0.46 against 0.65 as the only retriever,
-        eval/README.md); it costs a second pass over the text. Sentences that overlapping passages share are
+        ("late chunking": recall@1 0.46 against 0.65 as the only retriever,
+        docs/evaluation.md); it costs a second pass over the text. Sentences that overlapping passages share are
         embedded once."""
         prefixes = self._prefixes(len(texts), titles)
         passages = self._encode([p + t for p, t in zip(prefixes, texts)], progress)

@@ -6,7 +6,7 @@ SERV note: true and cited, and read by the member as the CSC's and De Betrokken 
 question names an organisation, the answer quotes only passages of documents it published (the catalog's
 publisher) or passages that name it; when no retrieved passage is either, the documents do not answer.
 This decides whose words are quoted, not whether they are on the question's topic: a passage retrieved for
-the name alone passes when it is close enough to the question (eval/README.md, session 8).
+the name alone passes when it is close enough to the question (docs/evaluation.md).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def counted_words(sentence: str) -> list[str]:
 # close as the right "bedrijven" ~ "ondernemingscao's" (0.66), so "20 werknemers" answered "hoeveel bedrijven".
 COUNTED_PHRASE = "aantal {}"
 # Cosine of the question's counted noun to a word a sentence counts, both in COUNTED_PHRASE, per embedder.
-# EmbeddingGemma, session 6, 24 noun pairs written around the count questions of eval/questions.jsonl and
+# EmbeddingGemma, 24 noun pairs written around the count questions of eval/questions.jsonl and
 # eval/calibration/counts.jsonl: the 14 right pairs 0.75-1.0 ("bedrijven" ~ "ondernemingscao's" 0.77,
 # "secteurs" ~ "(sub)sectoren" 0.80, "jours" ~ "dagen" 0.97), except two that bare words missed too ("kmo's",
 # "comités" ~ "(sub)sectoren", 0.44-0.46); the 10 wrong ones 0.43-0.61 ("leden" ~ "bezoekers" 0.58,

@@ -24,8 +24,8 @@ import numpy as np
 from ..lexicon import word_pattern, words
 from .answer_type import states
 
-# Cosine of the question to a date-stating sentence, per embedder. EmbeddingGemma, session 5, over 33 "when"
-# questions on the sample corpus (10 of the eval set, 23 written beside it; eval/README.md): the 21 dated
+# Cosine of the question to a date-stating sentence, per embedder. EmbeddingGemma, over 33 "when"
+# questions on the sample corpus (10 of the eval set, 23 written beside it; docs/evaluation.md): the 21 dated
 # sentences that answer scored 0.52-0.78 but one (0.46, "the law of 3 October 2022"), the 11 that date
 # something else 0.35-0.49 but one (0.57, an AI-act question answered with the disconnection deadline). A
 # wrong date is worse than an abstention, so the floor sits above the wrong ones. Uncalibrated embedders

@@ -115,7 +115,7 @@ def score(question: str, language: str, query_vector: np.ndarray, pool: list[Evi
     wants_number = bool(ASKS_NUMBER.search(question))
     for e, cos in zip(pool, cosines):
         # The passage's own similarity counts as much as the sentence's: alone, each ranks the evidence
-        # passage about as well (MRR 0.74, eval/README.md), and a sentence is only as good as its passage.
+        # passage about as well (MRR 0.74, docs/evaluation.md), and a sentence is only as good as its passage.
         e.score = (float(cos) + chunk_weight * (e.hit.dense_score or 0.0) + rank_weight / e.hit.rank
                    + lexical_weight * _overlap(question, language, e))
         if wants_number and _HAS_NUMBER.search(e.text):
@@ -125,7 +125,7 @@ def score(question: str, language: str, query_vector: np.ndarray, pool: list[Evi
 
 CROSS_LANGUAGE_DUPLICATE = 0.82  # sentence cosine of a Dutch sentence and its French version in the NAR
 # report's annexes: 0.89, against at most 0.76 for other pairs stating the same numbers among the eval
-# questions' candidates (session 3, sentences embedded on their own)
+# questions' candidates (sentences embedded on their own)
 
 
 def _near_duplicate(a: Evidence, b: Evidence) -> bool:

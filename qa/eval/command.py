@@ -164,7 +164,7 @@ def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generato
 
 def _eval_dialogues(path: Path, service, corpus: Path | None, generator: str | None, mode: str,
                     details: Path | None, as_json: bool) -> None:
-    """Each dialogue's turns asked in order; scores of first and later turns (eval/README.md, "Dialogues")."""
+    """Each dialogue's turns asked in order; scores of first and later turns (docs/evaluation.md, "Dialogues")."""
     from ..generate import GeneratorError
 
     try:

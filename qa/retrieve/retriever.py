@@ -1,11 +1,11 @@
 """Question -> ranked Hits: dense and lexical search, fused with the question's language in mind.
 
 Lexical matching only helps when the question shares a language with the passages it should find: a French
-question's stems never match Dutch text and only add noise (measured in eval/README.md: equal-weight fusion
+question's stems never match Dutch text and only add noise (measured in docs/evaluation.md: equal-weight fusion
 drops French recall@5 from 0.86 to 0.56). So the lexical list's weight in reciprocal-rank fusion is set per
 question language. Passages are found densely twice: by their own vector and by their best sentence's
 (sentences embedded on their own, which ranks the passage that states the answer first more often: MRR 0.77
--> 0.80 in eval/README.md). 
+-> 0.80 in docs/evaluation.md). 
 Members do not use the documents' words ("baas" for "werkgever", "le soir sur mon GSM" for "déconnexion"),
 and a French member may ask about text that exists only in Dutch. So a question is searched in up to three
 views (qa/lexicon/): as asked; with the document terms its member words stand for (lexically in place of
@@ -41,7 +41,7 @@ class RetrievalSettings:
     lexical_weight: dict[str, float] = field(default_factory=lambda: {"nl": 1.0, "fr": 0.0})
     # the document terms of the question's member words: their BM25 weight beside the question's own words,
     # and the fusion weight of the question embedded with them (0: not used)
-    # (measured on the dev and test splits, eval/README.md: the dense view raises both, the BM25 terms and the
+    # (measured on the dev and test splits, docs/evaluation.md: the dense view raises both, the BM25 terms and the
     # rendering in the other language raise neither, so they are off by default)
     expansion_weight: float = 0.0
     expansion_dense: float = 0.5

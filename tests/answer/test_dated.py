@@ -73,7 +73,7 @@ def test_when_is_answered_with_the_date_of_what_was_asked(gemma_service):
 def test_a_date_of_something_else_is_no_answer(gemma_service):
     # the documents discuss the allowance but date only other things: quoting "1 april 2023" or the congress
     # as the answer would tell the member a wrong date. (A date of another event on the same topic can still
-    # pass the floor: the check is a closeness floor, not an event match; eval/README.md.)
+    # pass the floor: the check is a closeness floor, not an event match; docs/evaluation.md.)
     answer = gemma_service.ask("Wanneer wordt de thuiswerkvergoeding verhoogd?", generator="extractive")
     assert answer.abstained and answer.citations == []
     assert answer.to_json()["abstain_reason"] == "none of the closest passages dates what the question asks about"
