@@ -632,21 +632,60 @@ def measure_store(root: Path, n: int) -> dict:
                      ("lexical_scores", lambda i: index.lexical.scores(questions[i], "nl"))):
         wall, cpu = timed(fn, items)
         parts[name] = {"cpu": percentiles(cpu), "wall": percentiles(wall)}
-    recall = {}
-    for name, dense, stored in (("passages", index.dense, "vectors.npy"),
-                                ("sentences", index.sentence_dense, "sentence_vectors.npy")):
+    top = getattr(retrieve, "_top", None)  # the retriever's pick of the 50 best BM25 scores
+    if top is not None:
+        lexical = [index.lexical.scores(q, "nl") for q in questions[:50]]
+        wall, cpu = timed(lambda i: top(lexical[i % 50], 50), items)
+        parts["lexical_top50_of_scores"] = {"cpu": percentiles(cpu), "wall": percentiles(wall)}
+    recall, sweeps = {}, {}
+    for name, dense, stored, k in (("passages", index.dense, "vectors.npy", 50),
+                                   ("sentences", index.sentence_dense, "sentence_vectors.npy", 250)):
         if not hasattr(index.sentences, "vectors") and name == "sentences":
             continue  # the layout before: not measured
         truth = exact_top(NpyRows(index.path / stored), vectors)  # read, not mapped: RSS stays the index's
         found = np.array([np.pad(dense.search(v, K_RECALL)[0], (0, K_RECALL))[:K_RECALL] for v in vectors])
         recall[name] = recall_at(found, truth)
+        if dense.kind.startswith("ivf"):
+            sweeps[name] = nprobe_sweep(dense, vectors, truth, k, timed)
     return {"bench": "store", "n": n, "sentences": int(index.sentence_dense.size), "format": index.manifest.format,
             "dense": index.dense.kind, "sentence_dense": index.sentence_dense.kind, "load_s": round(load_s, 1),
             "rss_before_load_mb": before, "rss_loaded_mb": loaded, "rss_after_searches_mb": searched,
             "index_rss_mb": round(loaded["VmRSS"] - before["VmRSS"], 1),
             "index_rss_per_passage_kb": round((loaded["VmRSS"] - before["VmRSS"]) * 1024 / n, 2),
             "search_end_to_end": {"cpu": percentiles(end_cpu), "wall": percentiles(end_wall)}, "parts": parts,
-            "recall@10": recall, "queries": STORE_QUERIES, "faiss_threads": 1}
+            "recall@10": recall, "nprobe_sweep": sweeps, "queries": STORE_QUERIES, "faiss_threads": 1}
+
+
+def nprobe_sweep(dense, vectors: np.ndarray, truth: np.ndarray, k: int, timed) -> list[dict]:
+    """Recall@10 against exact search and the CPU of a search for `k` (what the retriever asks of this index)
+    at a quarter, half, once and twice the lists the index searches by default (`qa.index.dense.nprobe_for`)."""
+    import faiss
+
+    ivf = faiss.extract_index_ivf(dense._index)
+    default = ivf.nprobe
+    rows = []
+    try:
+        for nprobe in sorted({max(8, default // 4), max(8, default // 2), default, min(ivf.nlist, default * 2)}):
+            ivf.nprobe = nprobe
+            found = np.array([np.pad(dense.search(v, K_RECALL)[0], (0, K_RECALL))[:K_RECALL] for v in vectors])
+            _, cpu = timed(lambda i: dense.search(vectors[i], k), list(range(len(vectors))))
+            rows.append({"nlist": int(ivf.nlist), "nprobe": int(nprobe), "default": nprobe == default,
+                         "recall@10": recall_at(found, truth), f"k{k}_cpu": percentiles(cpu)})
+    finally:
+        ivf.nprobe = default
+    return rows
+
+
+def code_version(code: Path) -> str:
+    """The commit of the measured code, with "+changes" when qa/ or bench/ differ from it."""
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", "-C", str(code), *args], capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "unknown (not a git checkout)"
+    return commit + ("+changes" if git("status", "--porcelain", "--", "qa", "bench") else "")
 
 
 # ---------------------------------------------------------------- stored vectors: float32 against float16
@@ -752,7 +791,7 @@ def main() -> None:
             for step in steps:
                 for row in child(["_one", "--kind", step, "--n", str(n), "--work", str(root),
                                   "--corpus", str(args.corpus)], args.code):
-                    row["code"] = str(args.code or "this checkout")
+                    row["code"] = code_version(args.code or Path(__file__).resolve().parents[1])
                     print(json.dumps(row), flush=True)
                     if args.out:
                         with args.out.open("a") as f:
