@@ -210,6 +210,7 @@ def test_reindex_under_a_steady_stream_of_searches_loses_no_request(qa_writable)
             t.start()
         admin = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {ADMIN}"})
         builds = [admin.get("/readyz").json()["index"]["build_id"]]
+        during: list[int] = []  # searches answered while each build ran and swapped
         try:
             for change in ("add", "remove"):
                 if change == "add":
@@ -218,12 +219,14 @@ def test_reindex_under_a_steady_stream_of_searches_loses_no_request(qa_writable)
                 else:
                     (corpus / "pauzes.txt").unlink()
                 time.sleep(0.3)
+                before = len(statuses)
                 assert admin.post("/v1/index/refresh").status_code == 202
                 deadline = time.monotonic() + 120
                 while (job := admin.get("/v1/index/status").json()["job"])["state"] == "running":
                     assert time.monotonic() < deadline
                     time.sleep(0.1)
                 assert job["state"] == "done", job
+                during.append(len(statuses) - before)
                 builds.append(admin.get("/readyz").json()["index"]["build_id"])
                 time.sleep(0.3)
             found = admin.post("/v1/search", json={"question": "pauze kwartier zes uur", "k": 5}).json()["hits"]
@@ -236,7 +239,9 @@ def test_reindex_under_a_steady_stream_of_searches_loses_no_request(qa_writable)
     assert len(set(builds)) == 3, builds  # two swaps happened while searching
     assert not any(h["doc"] == "pauzes.txt" for h in found)  # the last build no longer has it
     assert not failures, failures[:3]
-    assert len(statuses) > 30 and set(statuses) == {200}
+    # how many depends on the machine's load; that searches ran through both builds and swaps does not
+    assert all(n > 0 for n in during), during
+    assert set(statuses) == {200}
 
 
 # ---------------------------------------------------------------- a slow model
