@@ -3,7 +3,7 @@
 Members ask in their own words ("mag mijn baas mij 's avonds mailen"), the documents speak of "deconnectie".
 A question that a helpdesk agent or an evaluator confirmed against the passage answering it bridges the two
 for every later question worded like it. So confirmed questions are embedded, and a new question close to
-one of them brings that question's passages in as one more list of the fusion (qa/retrieve.py).
+one of them brings that question's passages in as one more list of the fusion (qa/retrieve/retriever.py).
 
 The memory is a file in the index folder, beside the builds (`memory.jsonl`, lines in the schema of the
 question sets: question, lang, doc, evidence quotes), so it outlives re-indexing: each line is tied to the
@@ -32,7 +32,7 @@ MAX_REMEMBERED = 5  # memory questions taken per question asked
 
 
 class MemoryLineError(ValueError):
-    """A memory line that cannot be kept: not in the question-set schema, or its evidence is in no passage."""
+    """A memory line not in the question-set schema (lines whose evidence no passage holds are reported, not raised)."""
 
 
 @dataclass(frozen=True)
