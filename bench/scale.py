@@ -632,7 +632,10 @@ def measure_store(root: Path, n: int) -> dict:
                      ("lexical_scores", lambda i: index.lexical.scores(questions[i], "nl"))):
         wall, cpu = timed(fn, items)
         parts[name] = {"cpu": percentiles(cpu), "wall": percentiles(wall)}
-    top = getattr(retrieve, "_top", None)  # the retriever's pick of the 50 best BM25 scores
+    try:  # the retriever's pick of the 50 best BM25 scores
+        from qa.retrieve.retriever import _top as top
+    except ImportError:
+        top = getattr(retrieve, "_top", None)
     if top is not None:
         lexical = [index.lexical.scores(q, "nl") for q in questions[:50]]
         wall, cpu = timed(lambda i: top(lexical[i % 50], 50), items)

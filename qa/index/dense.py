@@ -11,10 +11,11 @@
   `IndexIVFFlat` ("ivf", full vectors: recall@10 0.996 against 0.990 at 100k and nprobe 64 in
   bench/README.md, for 4x the memory) still load and can still be built (`kind="ivf"`).
 
-Measured with `bench/scale.py` (bench/README.md; README, "Reliability, bad input and scale"), one query on one
-core, 768 dimensions: flat costs ~0.25 ms of CPU per 1,000 passages (15 ms p95 at 50k, 28 ms at 100k, 242 ms
-at 1M), so from 50k IVF takes over: recall@10 against flat 0.99 at 50k and 100k (p95 under 1.5 ms) and 0.987
-at 1M (4096 lists, nprobe 128: p95 9.6 ms), on synthetic vectors harder than the real ones.
+Measured with `bench/scale.py` (bench/README.md, docs/sizing.md), one query on one core, 768 dimensions: flat
+costs ~0.25 ms of CPU per 1,000 passages (15 ms p95 at 50k, 28 ms at 100k, 242 ms at 1M), so from 50k IVF
+takes over. With 8-bit codes at 1M passages and 5M sentences, recall@10 against exact search is 0.964 for the
+passages (4096 lists, nprobe 64: p95 2.5 ms) and 0.980 for the sentences (8192 lists, nprobe 128: p95 10 ms
+for the 250 the retriever asks), on synthetic vectors harder than the real ones.
 
 HNSW (M=32) is faster per query at the same recall (1.3 ms at 1M) and builds in about the same time, but its
 graph depends on the order threads insert in (two builds of one folder differ); next to the ~160 ms the
@@ -52,8 +53,13 @@ def ivf_lists(rows: int) -> int:
 
 
 def nprobe_for(nlist: int) -> int:
-    """Lists searched per query: 1/32 of them, at least 32 (measured recall@10: 0.99 at 100k, 0.987 at 1M)."""
-    return int(min(nlist, max(32, nlist // 32)))
+    """Lists searched per query: 1/64 of them, at least 32.
+
+    Measured at 1M passages with their 5M sentences (docs/sizing.md): 1/64 keeps recall@10 against exact search
+    at 0.964 (passages, 4096 lists) and 0.980 (sentences, 8192 lists) and halves the search's CPU against
+    1/32 (0.982 and 0.988), which the end-to-end p95 of 50 ms needs. Up to 100k passages the floor of 32
+    decides (recall@10 0.99)."""
+    return int(min(nlist, max(32, nlist // 64)))
 
 
 class DenseIndex:

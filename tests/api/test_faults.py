@@ -489,7 +489,7 @@ def test_dense_index_type_follows_the_size_and_survives_save_and_load(tmp_path):
     from qa.index.dense import FLAT_MAX_ROWS, DenseIndex, choose_kind, ivf_lists, nprobe_for
 
     assert choose_kind(FLAT_MAX_ROWS - 1) == "flat" and choose_kind(FLAT_MAX_ROWS) == "ivfsq8"
-    assert ivf_lists(100_000) == 1024 and ivf_lists(1_000_000) == 4096 and nprobe_for(4096) == 128
+    assert ivf_lists(100_000) == 1024 and ivf_lists(1_000_000) == 4096 and nprobe_for(4096) == 64
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(200, 48)).astype(np.float32)
     vectors = centres[rng.integers(0, 200, 20_000)] + 0.3 * rng.normal(size=(20_000, 48)).astype(np.float32)
