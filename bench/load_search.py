@@ -6,9 +6,10 @@ Runs the same load twice in one invocation, each against its own fresh `qa serve
 in production) over the given index with the index's own embedder:
 
 - `unbatched`: every question embedded on its own (QA_EMBED_BATCH_MAX=1) and no bound on searches in
-  progress (QA_SEARCH_QUEUE very large): the service as it was before micro-batching;
-- `batched`: the settings as configured by default (micro-batching, QA_SEARCH_QUEUE), or as given with
-  --batch-max, --batch-wait-ms and --search-queue.
+  progress (QA_SEARCH_MAX_WAIT_S and QA_SEARCH_QUEUE very large): the service as it was before micro-batching;
+- `batched`: the settings as configured by default (micro-batching, the bound by expected wait
+  QA_SEARCH_MAX_WAIT_S, the ceiling QA_SEARCH_QUEUE), or as given with --batch-max, --batch-wait-ms,
+  --batch-workers, --search-max-wait-s and --search-queue.
 
 `--clients` asyncio+httpx clients each send searches back to back (the eval set's questions, each client
 starting at a different one) for `--seconds`, after `--warmup` seconds of lighter load. A client that gets 503
@@ -61,10 +62,20 @@ def embed_model_of(index: Path) -> str:
     return json.loads(((index / "current").resolve() / "manifest.json").read_text())["embed_model"]
 
 
-class Server:
-    """`qa serve` in a child process; `env` adds QA_* settings."""
+# `qa serve` with the micro-batcher's worker threads set first (a constant of qa.embed, not a setting)
+_SERVE_WITH_WORKERS = """
+import sys, qa.embed
+qa.embed.BATCH_WORKERS = int(sys.argv.pop(1))
+from qa.cli import main
+main()
+"""
 
-    def __init__(self, index: Path, env: dict[str, str] | None = None, log: Path | None = None):
+
+class Server:
+    """`qa serve` in a child process; `env` adds QA_* settings; `batch_workers` overrides the batcher's threads."""
+
+    def __init__(self, index: Path, env: dict[str, str] | None = None, log: Path | None = None,
+                 batch_workers: int | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log or os.devnull, "wb")
@@ -72,7 +83,8 @@ class Server:
                     "QA_PRELOAD_GENERATOR": "false", "QA_RATE_LIMIT": "100000000/minute", "QA_API_KEYS": "{}",
                     "QA_MEMBER_KEY_REQUIRED": "false", "QA_DATA_DIR": str(Path("/tmp") / f"qa-bench-data-{self.port}")}
         settings.update(env or {})
-        self.proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1",
+        start = ["-m", "qa.cli"] if batch_workers is None else ["-c", _SERVE_WITH_WORKERS, str(batch_workers)]
+        self.proc = subprocess.Popen([sys.executable, *start, "serve", "--host", "127.0.0.1",
                                       "--port", str(self.port)], env={**os.environ, **settings}, cwd="/tmp",
                                      stdout=self.log, stderr=self.log)
 
@@ -164,14 +176,28 @@ def bench_parser(doc: str | None) -> argparse.ArgumentParser:
 
 VARIANTS = {
     # the service before micro-batching: each question embedded alone, every search accepted and queued
-    "unbatched": {"QA_EMBED_BATCH_MAX": "1", "QA_SEARCH_QUEUE": "1000000"},
-    "batched": {},  # the configured defaults, or --batch-max / --batch-wait-ms / --search-queue
+    "unbatched": {"QA_EMBED_BATCH_MAX": "1", "QA_SEARCH_MAX_WAIT_S": "1000000", "QA_SEARCH_QUEUE": "1000000"},
+    "batched": {},  # the configured defaults, or --batch-max / --batch-wait-ms / --search-max-wait-s / --search-queue
 }
 GOALS = {"throughput_ratio": 2.0, "p95_ms": 1500}
 
 
+def code_version() -> str:
+    """The commit of the measured code, with "+changes" when qa/ or bench/ differ from it."""
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "unknown (not a git checkout)"
+    return commit + ("+changes" if git("status", "--porcelain", "--", "qa", "bench") else "")
+
+
 def run_variant(name: str, env: dict[str, str], args, qs: list[str], index: Path) -> dict:
-    server = Server(index, env=env, log=Path("/tmp") / f"qa-bench-load-server-{name}.log")
+    workers = args.batch_workers if name == "batched" else None
+    load_start = round(os.getloadavg()[0], 1)
+    server = Server(index, env=env, log=Path("/tmp") / f"qa-bench-load-server-{name}.log", batch_workers=workers)
     try:
         ready_s = server.wait_ready()
         start_status = proc_status(server.proc.pid)
@@ -182,9 +208,10 @@ def run_variant(name: str, env: dict[str, str], args, qs: list[str], index: Path
         alive = httpx.get(f"{server.url}/readyz", timeout=10).status_code
     finally:
         server.stop()
-    return {"variant": name, "settings": env, "server_ready_s": round(ready_s, 1), **result,
+    settings = env if workers is None else {**env, "batch_workers (qa.embed.BATCH_WORKERS)": workers}
+    return {"variant": name, "settings": settings, "server_ready_s": round(ready_s, 1), **result,
             "server_start": start_status, "server_end": end_status, "readyz_after": alive,
-            "load_average_end": round(os.getloadavg()[0], 1)}
+            "load_average_start": load_start, "load_average_end": round(os.getloadavg()[0], 1)}
 
 
 def main() -> None:
@@ -197,6 +224,9 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--batch-max", type=int, help="QA_EMBED_BATCH_MAX of the batched variant")
     parser.add_argument("--batch-wait-ms", type=float, help="QA_EMBED_BATCH_WAIT_MS of the batched variant")
+    parser.add_argument("--batch-workers", type=int, help="the micro-batcher's threads in the batched variant "
+                        "(qa.embed.BATCH_WORKERS)")
+    parser.add_argument("--search-max-wait-s", type=float, help="QA_SEARCH_MAX_WAIT_S of the batched variant")
     parser.add_argument("--search-queue", type=int, help="QA_SEARCH_QUEUE of the batched variant")
     args = parser.parse_args()
 
@@ -204,11 +234,12 @@ def main() -> None:
     qs = questions(args.questions)
     batched = {key: str(value) for key, value in (("QA_EMBED_BATCH_MAX", args.batch_max),
                                                    ("QA_EMBED_BATCH_WAIT_MS", args.batch_wait_ms),
+                                                   ("QA_SEARCH_MAX_WAIT_S", args.search_max_wait_s),
                                                    ("QA_SEARCH_QUEUE", args.search_queue)) if value is not None}
     envs = {**VARIANTS, "batched": batched}
     runs = {name: run_variant(name, envs[name], args, qs, index) for name in args.variants}
     out = {"bench": "load_search", "index": str(index), "embed_model": embed_model_of(index), "clients": args.clients,
-           "k": args.k, "runs": runs, "machine": f"{os.cpu_count()} cores"}
+           "k": args.k, "runs": runs, "machine": f"{os.cpu_count()} cores", "code": code_version()}
     if "batched" in runs and "unbatched" in runs:
         b, u = runs["batched"], runs["unbatched"]
         ratio = b["throughput_rps"] / u["throughput_rps"] if u["throughput_rps"] else None

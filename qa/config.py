@@ -128,9 +128,13 @@ class Settings(BaseSettings):
                                                        "that /v1/ask answers 503 with Retry-After.")
     retry_after_s: int = Field(10, ge=1, description="Retry-After seconds sent when the generation queue "
                                                      "is full.")
-    search_queue: int = Field(32, ge=1, description="Searches (POST /v1/search) in progress at once, waiting "
-                              "for the embedder included; beyond that /v1/search answers 503 with Retry-After at "
-                              "once (bench/README.md, \"Load\").")
+    search_max_wait_s: float = Field(1.0, gt=0, description="Longest a search (POST /v1/search) should wait: "
+                                     "/v1/search answers 503 with Retry-After at once when the searches in progress "
+                                     "are as many as the recent rate of finished searches clears in this time "
+                                     "(always accepting 4; bench/README.md, \"Load\").")
+    search_queue: int = Field(32, ge=1, description="Most searches (POST /v1/search) in progress at once, waiting "
+                              "for the embedder included, whatever QA_SEARCH_MAX_WAIT_S allows; beyond that "
+                              "/v1/search answers 503 with Retry-After at once.")
     search_retry_after_s: int = Field(1, ge=1, description="Retry-After seconds sent when the search queue is full.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="Largest document an admin may upload.")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest JSON request body.")

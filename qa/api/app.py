@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     install_error_handlers(app, settings.retry_after_s)
     # searches in progress, waiting for the embedder included, are bounded before anything else is done
     app.add_middleware(AdmissionGate, path="/v1/search", capacity=settings.search_queue,
-                       retry_after_s=settings.search_retry_after_s, setting="QA_SEARCH_QUEUE")
+                       retry_after_s=settings.search_retry_after_s, max_wait_s=settings.search_max_wait_s)
     app.add_middleware(RequestContext, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees RequestContext's 413s too
 

@@ -186,14 +186,17 @@ def test_reload_in_a_thread_while_searching_fails_no_request(qa_writable):
 def test_reindex_under_a_steady_stream_of_searches_loses_no_request(qa_writable):
     """A real server; searchers hit /v1/search without pause while an admin refresh builds and swaps twice."""
     corpus, index = qa_writable
+    # every search must be served here: the bound on searches in progress (test_search_load.py) is lifted to a
+    # minute's wait, and one search first gives it a rate, so that six starting at once are not a cold burst
     settings = make_settings(corpus_dir=corpus, index_dir=index, data_dir=index.parent / "data",
-                             api_keys={hash_key(ADMIN): "admin"}, rate_limit="1000000/minute")
+                             api_keys={hash_key(ADMIN): "admin"}, rate_limit="1000000/minute", search_max_wait_s=60)
     app = create_app(settings, QAService.load(settings, index))
     statuses: list[int] = []
     failures: list[str] = []
     stop = threading.Event()
 
     with live_server(app) as url:
+        assert httpx.post(f"{url}/v1/search", json={"question": NL_QUESTION, "k": 5}, timeout=30).status_code == 200
         def searcher() -> None:
             with httpx.Client(base_url=url, timeout=30) as client:
                 while not stop.is_set():

