@@ -191,12 +191,16 @@ def test_qa_eval_scores_dialogues_turn_by_turn(tmp_path, qa_settings):
     assert detected.exit_code == 0 and "later" in detected.output  # the schema is recognised
 
 
-def test_the_dialogue_set_is_valid():
+@pytest.mark.parametrize("name, at_least", [("dialogues.jsonl", 40), ("test/dialogues.jsonl", 24)])
+def test_the_dialogue_sets_are_valid(name, at_least):
     from qa.eval.dialogues import load_dialogues
+    from qa.eval.questions import corpus_texts
 
-    path = Path(__file__).resolve().parent.parent / "eval" / "dialogues.jsonl"
-    dialogues = load_dialogues(path)
-    assert len(dialogues) >= 40
+    root = Path(__file__).resolve().parent.parent
+    corpus = root.parent / "shared" / "corpus"
+    # every quote verbatim in its document, where the sample corpus sits beside the checkout
+    dialogues = load_dialogues(root / "eval" / name, corpus_texts(corpus) if corpus.is_dir() else None)
+    assert len(dialogues) >= at_least
     starts = [d.turns[0].lang for d in dialogues]
     assert abs(starts.count("nl") - starts.count("fr")) <= 2
     assert sum(len({t.lang for t in d.turns}) > 1 for d in dialogues) >= 4  # some switch language
