@@ -141,6 +141,23 @@ def test_a_follow_up_is_answered_from_the_earlier_question(qa_service):
     assert "condense_ms" in follow.timings_ms
 
 
+def test_an_answer_that_repeats_the_question_repeats_the_members_words(qa_service):
+    # a French follow-up answered from Dutch text only: the answer opens by naming the question, which must be
+    # the member's own, not the search text with the earlier turn's words carried after it
+    question = "Et pour contrôler mes prestations ?"
+    follow = qa_service.ask(question, generator="extractive",
+                            history=[Turn("Mag mijn werkgever camera's gebruiken op de werkplek?")])
+    assert not follow.abstained and follow.language == "fr"
+    intro = follow.answer.split("\n")[0]
+    assert f"(« {question} »)" in intro
+
+
+def test_carried_words_are_whole_words_not_contractions_or_inversions():
+    assert content_words("Et combien de communes couvrent-elles ?", "fr") == ["communes", "couvrent"]
+    assert content_words("En hoeveel ondernemingscao's?", "nl") == ["ondernemingscao"]
+    assert content_words("L'indemnité a-t-elle changé ?", "fr") == ["indemnité", "changé"]
+
+
 def test_a_follow_up_in_the_other_language_is_answered_in_its_own(qa_service):
     follow = qa_service.ask("Et combien par mois ?", generator="extractive",
                             history=[Turn("Heb ik recht op een vergoeding als ik structureel thuiswerk?")])
