@@ -82,6 +82,7 @@ class Lexicon:
     openers: tuple[str, ...]
     anaphora: frozenset[str]
     stopwords: frozenset[str]
+    inversion_suffixes: frozenset[str] = frozenset()
     min_word_chars: int = 3
 
 
@@ -93,6 +94,7 @@ def lexicon(language: str) -> Lexicon:
     return Lexicon(openers=tuple(sorted((o.lower() for o in data["openers"]), key=len, reverse=True)),
                    anaphora=frozenset(a.lower() for a in data["anaphora"]),
                    stopwords=frozenset(s.lower() for s in data["stopwords"]),
+                   inversion_suffixes=frozenset(s.lower() for s in data.get("inversion_suffixes", [])),
                    min_word_chars=int(data.get("min_word_chars", 3)))
 
 
@@ -106,12 +108,24 @@ def content_words(text: str, language: str) -> list[str]:
     stop = lexicon("nl").stopwords | lexicon("fr").stopwords
     minimum = lexicon(language).min_word_chars
     out: list[str] = []
+    suffixes = lexicon("nl").inversion_suffixes | lexicon("fr").inversion_suffixes
     for word in _words(text):
-        core = word.split("'")[-1]  # "l'indemnité" -> "indemnité"
+        core = _core(word, stop, suffixes)
         if core in stop or (len(core) < minimum and not core.isdigit()) or core in out:
             continue
         out.append(core)
     return out
+
+
+def _core(word: str, stop: frozenset[str], suffixes: frozenset[str]) -> str:
+    """The part of a word that carries its meaning: "l'indemnité" -> "indemnité", "cao's" -> "cao" (the
+    longest part between apostrophes that is not a function word), "réfléchit-on" -> "réfléchit" (a verb
+    with its pronoun hyphenated after it)."""
+    parts = [p for p in word.split("'") if p]
+    kept = [p for p in parts if p not in stop] or parts or [word]
+    core = max(kept, key=len)
+    head, _, tail = core.partition("-")
+    return head if tail and tail in suffixes else core
 
 
 def _opens_with(text: str, openers: Sequence[str]) -> bool:

@@ -141,6 +141,23 @@ def test_a_follow_up_is_answered_from_the_earlier_question(qa_service):
     assert "condense_ms" in follow.timings_ms
 
 
+def test_an_answer_that_repeats_the_question_repeats_the_members_words(qa_service):
+    # a French follow-up answered from Dutch text only: the answer opens by naming the question, which must be
+    # the member's own, not the search text with the earlier turn's words carried after it
+    question = "Et pour contrôler mes prestations ?"
+    follow = qa_service.ask(question, generator="extractive",
+                            history=[Turn("Mag mijn werkgever camera's gebruiken op de werkplek?")])
+    assert not follow.abstained and follow.language == "fr"
+    intro = follow.answer.split("\n")[0]
+    assert f"(« {question} »)" in intro
+
+
+def test_carried_words_are_whole_words_not_contractions_or_inversions():
+    assert content_words("Et combien de communes couvrent-elles ?", "fr") == ["communes", "couvrent"]
+    assert content_words("En hoeveel ondernemingscao's?", "nl") == ["ondernemingscao"]
+    assert content_words("L'indemnité a-t-elle changé ?", "fr") == ["indemnité", "changé"]
+
+
 def test_a_follow_up_in_the_other_language_is_answered_in_its_own(qa_service):
     follow = qa_service.ask("Et combien par mois ?", generator="extractive",
                             history=[Turn("Heb ik recht op een vergoeding als ik structureel thuiswerk?")])
@@ -191,12 +208,16 @@ def test_qa_eval_scores_dialogues_turn_by_turn(tmp_path, qa_settings):
     assert detected.exit_code == 0 and "later" in detected.output  # the schema is recognised
 
 
-def test_the_dialogue_set_is_valid():
+@pytest.mark.parametrize("name, at_least", [("dialogues.jsonl", 40), ("test/dialogues.jsonl", 24)])
+def test_the_dialogue_sets_are_valid(name, at_least):
     from qa.eval.dialogues import load_dialogues
+    from qa.eval.questions import corpus_texts
 
-    path = Path(__file__).resolve().parent.parent / "eval" / "dialogues.jsonl"
-    dialogues = load_dialogues(path)
-    assert len(dialogues) >= 40
+    root = Path(__file__).resolve().parent.parent
+    corpus = root.parent / "shared" / "corpus"
+    # every quote verbatim in its document, where the sample corpus sits beside the checkout
+    dialogues = load_dialogues(root / "eval" / name, corpus_texts(corpus) if corpus.is_dir() else None)
+    assert len(dialogues) >= at_least
     starts = [d.turns[0].lang for d in dialogues]
     assert abs(starts.count("nl") - starts.count("fr")) <= 2
     assert sum(len({t.lang for t in d.turns}) > 1 for d in dialogues) >= 4  # some switch language
