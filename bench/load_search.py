@@ -35,6 +35,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from scale import code_version  # bench/scale.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -182,18 +184,6 @@ VARIANTS = {
 GOALS = {"throughput_ratio": 2.0, "p95_ms": 1500}
 
 
-def code_version() -> str:
-    """The commit of the measured code, with "+changes" when qa/ or bench/ differ from it."""
-    def git(*args: str) -> str:
-        proc = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
-        return proc.stdout.strip() if proc.returncode == 0 else ""
-
-    commit = git("rev-parse", "--short", "HEAD")
-    if not commit:
-        return "unknown (not a git checkout)"
-    return commit + ("+changes" if git("status", "--porcelain", "--", "qa", "bench") else "")
-
-
 def run_variant(name: str, env: dict[str, str], args, qs: list[str], index: Path) -> dict:
     workers = args.batch_workers if name == "batched" else None
     load_start = round(os.getloadavg()[0], 1)
@@ -239,7 +229,7 @@ def main() -> None:
     envs = {**VARIANTS, "batched": batched}
     runs = {name: run_variant(name, envs[name], args, qs, index) for name in args.variants}
     out = {"bench": "load_search", "index": str(index), "embed_model": embed_model_of(index), "clients": args.clients,
-           "k": args.k, "runs": runs, "machine": f"{os.cpu_count()} cores", "code": code_version()}
+           "k": args.k, "runs": runs, "machine": f"{os.cpu_count()} cores", "code": code_version(ROOT)}
     if "batched" in runs and "unbatched" in runs:
         b, u = runs["batched"], runs["unbatched"]
         ratio = b["throughput_rps"] / u["throughput_rps"] if u["throughput_rps"] else None

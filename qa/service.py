@@ -63,11 +63,6 @@ def question_memory(settings: Settings, index_dir: Path, index: Index, embedder:
     return load_memory(index_dir, index, embedder, settings.memory_floor)
 
 
-def _in_member_words(on_token: Callable[[str], None], condensed: Condensed) -> Callable[[str], None]:
-    """Streamed text with the question made whole put back into the member's own words (see `QAService.ask`)."""
-    return lambda text: on_token(text.replace(condensed.standalone, condensed.question))
-
-
 @dataclass
 class QAService:
     settings: Settings
@@ -143,17 +138,12 @@ class QAService:
             raise InputError(FOREIGN_QUESTION.format(language=_LANGUAGE_NAMES.get(answer_language, answer_language)))
         condensed = self.condense(question, history or [], answer_language, generator)
         inputs = AnswerInputs(self.settings, self.retriever, self.generator)
-        made_whole = condensed.standalone != question
-        if made_whole and on_token is not None:
-            on_token = _in_member_words(on_token, condensed)
+        # an answer that repeats the question ("Sur votre question (« … »)") repeats the member's words, not the
+        # earlier turn's words the search was given beside them
         answer = answer_question(inputs, condensed.standalone, mode=mode, language=answer_language,
-                                 generator=generator, k=self.check_k(k), on_token=on_token)
+                                 generator=generator, k=self.check_k(k), on_token=on_token, own_words=question)
         if history:
             answer.timings_ms["condense_ms"] = condensed.ms
-        if made_whole:
-            # an answer that repeats the question ("Sur votre question (« … »)") repeats the member's words, not
-            # the earlier turn's words the search was given beside them
-            answer.answer = answer.answer.replace(condensed.standalone, question)
         return answer
 
     def condense(self, question: str, history: Sequence[Turn], language: str,

@@ -53,7 +53,9 @@ class Draft:
 
 
 def answer_question(service, question: str, *, mode: str, language: str, generator: str, k: int,
-                    on_token: OnToken | None = None) -> Answer:
+                    on_token: OnToken | None = None, own_words: str | None = None) -> Answer:
+    """`question` is what is searched and checked; `own_words`, when it differs (a follow-up made whole), the
+    member's own question, which the answer repeats to them."""
     settings, timings = service.settings, {}
     started = time.perf_counter()
     retriever = service.retriever  # one index for the whole request, even if a re-index swaps it meanwhile
@@ -87,7 +89,7 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     if not draft.parts:
         return _abstain(language, mode, hits, generator, timings, started,
                         "no sentence of the answer could be verified")
-    result = assemble(draft, language, mode, question)
+    result = assemble(draft, language, mode, question, own_words)
     result.see_also = hits[:3]
     result.generator, result.mode = draft.generator, mode
     timings["total_ms"] = _ms(started)
@@ -255,9 +257,10 @@ def _part_from(c: Checked, chunks: list[Chunk]) -> Part:
 # ---------------------------------------------------------------- assembly
 
 
-def assemble(draft: Draft, language: str, mode: str, question: str = "") -> Answer:
+def assemble(draft: Draft, language: str, mode: str, question: str = "", own_words: str | None = None) -> Answer:
     """Number the cited passages in order of first use and write the answer text around them; each citation
-    says which words of the `question` the passage meets."""
+    says which words of the `question` the passage meets. A sentence repeating the question repeats
+    `own_words`, the member's own question, when given."""
     numbers: dict[str, int] = {}
     quotes: dict[str, tuple[int, int]] = {}
     chunks: dict[str, Chunk] = {}
@@ -274,7 +277,7 @@ def assemble(draft: Draft, language: str, mode: str, question: str = "") -> Answ
         sentences.append(Sentence(line, cites, part.verified, part.reason))
     if draft.parts and all(p.kind == "foreign" for p in draft.parts):
         # nothing in the member's language: say in it what the quotes answer and where they come from
-        lines.insert(0, phrase(language, "foreign_intro", question=question.strip(),
+        lines.insert(0, phrase(language, "foreign_intro", question=(own_words or question).strip(),
                                title=draft.parts[0].chunks[0].title))
     body = "\n".join(lines)
     text = _letter(body, language) if mode == "helpdesk" else body
