@@ -65,6 +65,14 @@ class LexicalIndex:
         """Whether any passage contains this (stemmed) token."""
         return stem in self._bm25.vocab_dict
 
+    def share(self, stem: str) -> float:
+        """The fraction of passages that contain this (stemmed) token (0 for an unknown one)."""
+        at = self._bm25.vocab_dict.get(stem)
+        indptr = self._bm25.scores["indptr"]
+        if at is None or at + 1 >= len(indptr) or not self.size:
+            return 0.0
+        return float(indptr[at + 1] - indptr[at]) / self.size
+
     def scores(self, question: str, language: str) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no query term is known)."""
         tokens = [t for t in tokenize(question, language, self.stem) if t in self._bm25.vocab_dict]

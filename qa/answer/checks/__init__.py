@@ -66,11 +66,12 @@ def _checks() -> list[Check]:
     from .names import UnknownNames
     from .numbers import StatedNumbers
     from .retrieved import Retrieved
+    from .subject import Subject
     from .typed import TypedAnswer
     from .years import LaterYears
 
     return [Retrieved(), UnknownNames(), LaterYears(), Instrument(), Attribution(), StatedNumbers(), TypedAnswer(),
-            Closeness()]
+            Subject(), Closeness()]
 
 
 CHECKS: list[Check] = _checks()
