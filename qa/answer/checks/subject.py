@@ -1,13 +1,13 @@
 """The subject check: a value is an answer only if its passage speaks of what the question is about.
 
 The typed-answer check finds sentences stating a value of the kind asked; it cannot tell whose value it is.
-"How many firms use software to rate their employees?" was answered with "340 ondernemingscao's", a count
-of firms, about another subject. The question's subject is read from its rarest words: the ones the index
-knows and few passages hold ("software", "camerabeelden", "ecocheques"), not the words of the kind asked
-("hoeveel", "bedrag", "maand") nor words most passages hold. When every passage stating the value holds
-none of them, the value is about something else. A question over text in the other language is compared
-through the lexicon's rendering of it in that language's terms (qa/lexicon); when nothing renders, the
-check says nothing (it cannot see the subject, so it does not refuse).
+"Hoeveel bedraagt de fietsvergoeding per maand?" would be answered with the telework allowance's 151,70 euro
+a month. The question's subject is read from its rare words: the ones the index knows and few passages hold
+("fietsvergoeding", "camerabeelden", "ecocheques"), not the words of the kind asked ("hoeveel", "bedrag",
+"maand") nor words many passages hold. When every passage stating the value holds none of them, the value
+is about something else. A question over text in the other language is compared through the lexicon's
+rendering of it in that language's terms (qa/lexicon); when nothing renders, the check says nothing (it
+cannot see the subject, so it does not refuse).
 """
 
 from __future__ import annotations
