@@ -81,6 +81,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log or os.devnull, "wb")
+        index = Path(index).resolve()  # the server runs in /tmp: a relative --index would point nowhere
         settings = {"QA_INDEX_DIR": str(index), "QA_EMBED_MODEL": embed_model_of(index), "QA_GENERATOR": "extractive",
                     "QA_PRELOAD_GENERATOR": "false", "QA_RATE_LIMIT": "100000000/minute", "QA_API_KEYS": "{}",
                     "QA_MEMBER_KEY_REQUIRED": "false", "QA_DATA_DIR": str(Path("/tmp") / f"qa-bench-data-{self.port}")}
