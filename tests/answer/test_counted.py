@@ -79,7 +79,8 @@ def test_a_count_of_employees_does_not_answer_how_many_firms(gemma_service):
     # bare words, "werknemers" ~ "bedrijven" scored 0.63, as close as a right pair: "20" was the answer.
     # What this asserts is the count check's part: the employees' 20 is never offered as the firms' count.
     # Over this one short document the question is not refused: "340 ondernemingscao's" counts firms, about
-    # another subject than the one asked, which no check compares yet (docs/answers.md, "What no check sees").
+    # another subject than the one asked, and over so few passages no word is rare enough for the subject
+    # check to read the question's subject (docs/answers.md, "The subject of a value").
     answer = gemma_service.ask("Hoeveel bedrijven gebruiken software om hun werknemers te beoordelen?",
                                generator="extractive")
     assert "20 werknemers" not in answer.answer and "ten minste 20" not in answer.answer
