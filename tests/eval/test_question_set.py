@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from qa.fold import contains
+from tests.conftest import SAMPLE_CORPUS as CORPUS
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 KEYS = ["id", "lang", "question", "doc", "evidence", "answer", "key_facts", "unanswerable"]
 LANGS = {"nl", "fr"}

@@ -13,10 +13,10 @@ import pytest
 
 from qa.eval.questions import corpus_texts, load_questions
 from qa.fold import fold
+from tests.conftest import SAMPLE_CORPUS as CORPUS
 
 ROOT = Path(__file__).resolve().parents[2]
 SPLIT = ROOT / "eval" / "test" / "questions.jsonl"
-CORPUS = ROOT.parent / "shared" / "corpus"
 KINDS = {"amount", "rate", "count", "date", "duration", "yesno", "name", "definition", "procedure", "explanation"}
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from qa.datatypes import Document, PageSpan
 from qa.ingest import load_folder
 from qa.ingest.split import MIN_WORD_CHARS, chunk_id, find_headings, split_document
+from tests.conftest import SAMPLE_CORPUS as CORPUS
 
-CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
 
 PARAGRAPH_NL = (
     "Vanaf 1 april 2023 moeten de ondernemingen die twintig of meer werknemers tewerkstellen een "

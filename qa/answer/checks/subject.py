@@ -37,13 +37,16 @@ class Subject(Passes):
         if not q.asks_value or not ctx.answering:
             return None
         passages = {e.hit.chunk.chunk_id: e.hit.chunk for e in ctx.ranked if e.text in ctx.answering}
-        missed: set[str] = set()
+        if not passages:
+            return None
+        terms = {lang: subject_terms(q.text, q.language, lang, ctx.index)  # once per language, not per passage
+                 for lang in {chunk.language for chunk in passages.values()}}
         for chunk in passages.values():
-            terms = subject_terms(q.text, q.language, chunk.language, ctx.index)
-            if not terms or terms & set(tokenize(f"{chunk.title} {chunk.text}", chunk.language)):
+            wanted = terms[chunk.language]
+            if not wanted or wanted & set(tokenize(f"{chunk.title} {chunk.text}", chunk.language)):
                 return None
-            missed |= terms
-        return f"the passages that state the value do not speak of {', '.join(sorted(missed))}" if missed else None
+        missed = set().union(*terms.values())
+        return f"the passages that state the value do not speak of {', '.join(sorted(missed))}"
 
 
 def subject_terms(question: str, language: str, text_language: str, index) -> set[str]:
