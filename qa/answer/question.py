@@ -14,6 +14,7 @@ from typing import Literal
 
 from ..fold import fold
 from ..lexicon import lexicon
+from ..sentences import split_sentences
 from . import attribution
 from .authority import levels_in
 
@@ -34,6 +35,14 @@ class Question:
     reports: bool = False  # asks what a body concluded or found
     bodies: tuple[attribution.Body, ...] = ()  # organisations named
     levels: frozenset[str] = field(default_factory=frozenset)  # levels of government named
+    # the sentences that ask (end in a question mark), or the whole text when none or all do. A sentence around
+    # them tells the member's situation ("Ik werk bij de NMBS.", "Je travaille 4 jours par semaine."): it helps
+    # the search, but a name or number in it is no constraint the passages must meet (qa/answer/checks/names.py)
+    asked: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.asked:
+            object.__setattr__(self, "asked", self.text)
 
     @property
     def asks_value(self) -> bool:
@@ -55,7 +64,15 @@ def read_question(text: str, language: str, publishers: tuple[str, ...] = ()) ->
     unit = next((u for u in UNITS if has_cue(words, cues.units.get(u, ()))), None)
     return Question(text=text, language=language, kind=kind, unit=unit,
                     reports=has_cue(words, cues.kinds.get("reports", ())),
-                    bodies=tuple(attribution.asked(text, publishers)), levels=frozenset(levels_in(text)))
+                    bodies=tuple(attribution.asked(text, publishers)), levels=frozenset(levels_in(text)),
+                    asked=asking_sentences(text, language))
+
+
+def asking_sentences(text: str, language: str) -> str:
+    """The sentences of `text` that end in a question mark, joined; `text` itself when none or all do."""
+    sentences = split_sentences(text, language)
+    asking = [s.text for s in sentences if s.text.rstrip(" \"'»”)").endswith("?")]
+    return " ".join(asking) if asking and len(asking) < len(sentences) else text
 
 
 def words_of(text: str) -> tuple[str, ...]:

@@ -21,3 +21,13 @@ def test_a_number_in_a_document_title_counts_as_mentioned(tmp_path):
     other = service.ask("Wat zegt rapport nr. 140 over de telewerkovereenkomst?", generator="extractive")
     assert other.abstained and other.to_json()["abstain_reason"] == "no passage mentions 140"
     assert other.abstain_check == "stated-numbers"
+
+
+def test_a_number_that_only_tells_the_members_situation_is_no_constraint(qa_service):
+    # "15 werknemers" tells the firm's size; the rule for firms of twenty or more is what answers
+    told = qa_service.ask("Ons bedrijf telt 15 werknemers. Moet mijn werkgever afspraken maken over deconnectie?",
+                          generator="extractive")
+    assert not told.abstained and "twintig" in told.answer
+    asked = qa_service.ask("Moet een werkgever met 15 werknemers afspraken maken over deconnectie?",
+                           generator="extractive")
+    assert asked.abstained and asked.abstain_reason == "no passage mentions 15"

@@ -19,3 +19,16 @@ def test_a_name_the_documents_use_and_the_words_that_open_a_question_are_no_unkn
     for question in ("Wat zegt het ACV over telewerk?", "Que dit la CSC sur le télétravail ?"):
         answer = qa_service.ask(question, generator="extractive")
         assert not answer.abstained and answer.citations, question
+
+
+def test_a_name_that_only_tells_the_members_situation_does_not_stop_the_answer(qa_service):
+    # the member's employer, told in a sentence before the question, is no subject the passages must name
+    told = qa_service.ask("Ik werk bij Brantex. Mag mijn baas mij 's avonds nog een e-mail sturen?",
+                          generator="extractive")
+    assert not told.abstained and "deconnectie.md" in {c.chunk.doc for c in told.citations}
+    asked = qa_service.ask("Mag Brantex mij 's avonds nog een e-mail sturen?", generator="extractive")
+    assert asked.abstained and asked.abstain_reason == "the documents never mention Brantex"
+    # a member word of the lexicon ("SMS") is a word the search knows, no unknown name
+    sms = qa_service.ask("Mijn chef stuurt 's avonds SMS'jes. Moet ik die buiten mijn werkuren beantwoorden?",
+                         generator="extractive")
+    assert sms.abstain_check != "unknown-names"

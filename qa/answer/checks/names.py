@@ -1,8 +1,12 @@
-"""A name in the question (a capitalised or mixed-case word past the first) that no passage contains, nor any
-document's title or publisher: the documents never mention ChatGPT, a brand, an acronym they do not use.
+"""A name in the question (a capitalised or mixed-case word past a sentence's first) that no passage contains,
+nor any document's title or publisher: the documents never mention ChatGPT, a brand, an acronym they do not use.
 
-A name may be written in the other language ("Flandre" for "Vlaanderen"): the lexicon's table
-between the languages gives its other form. The question reader's cue words and stop words are no names.
+Only the sentences that ask are read (`Question.asked`): "Ik werk bij de NMBS. Mag mijn baas mij 's avonds
+bellen?" names the member's employer to tell their situation, and the documents' rule on evening calls still
+answers. A name may be written in the other language ("Flandre" for "Vlaanderen"): the lexicon's table
+between the languages gives its other form. A member word of the lexicon ("SMS", "GSM") is a word the search
+knows how to bring to the documents' terms, no unknown name. The question reader's cue words and stop words are
+no names.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ...lexicon import words as lexicon_words
 from ..question import cues_for, words_of
 from . import Context, Passes
 
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z][\w]*|[A-Z]{2,}[\w]*|[A-Z][a-zà-ÿ]{2,})\b")
 
 
@@ -24,21 +29,25 @@ class UnknownNames(Passes):
     name = "unknown-names"
 
     def verdict(self, ctx: Context) -> str | None:
-        names = unknown_names(ctx.question.text, ctx.index)
+        names = unknown_names(ctx.question.asked, ctx.index)
         return f"the documents never mention {', '.join(names)}" if names else None
 
 
 def unknown_names(question: str, index: Index) -> list[str]:
-    first = question.split()[0].strip("¿?,.:;!") if question.split() else ""
+    firsts = {s.split()[0].strip("¿?,.:;!") for s in _SENTENCE_END.split(question) if s.split()}
     unknown = []
     for name in _NAME.findall(question):
-        if name == first or name.lower() in _not_names():
+        if name in firsts or name.lower() in _not_names() or _member_word(name):
             continue
         forms = [name, *_other_forms(name)]
         stems = {s for lang in ("nl", "fr") for form in forms for s in tokenize(form, lang)}
         if stems and not any(index.lexical.knows(s) or s in index.catalog_stems for s in stems):
             unknown.append(name)
     return unknown
+
+
+def _member_word(name: str) -> bool:
+    return any(lexicon(lang).synonyms_in(name) for lang in ("nl", "fr"))
 
 
 def _other_forms(name: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""A year in the question later than every document's date: what happened then cannot be in them.
+"""A year in the question later than every document's date: what happened then cannot be in them. Read in
+the sentences that ask (`Question.asked`): "Sinds 2025 werk ik thuis." tells the member's situation.
 
 A year that is part of a name a retrieved passage uses ("de SERV-platformtekst 2030", "Agenda 2030") is no
 time: the question asks about a known text, not about the future.
@@ -23,7 +24,7 @@ class LaterYears(Passes):
         dated = [int(d.date[:4]) for d in ctx.index.documents.values() if d.date and d.date[:4].isdigit()]
         if not dated or len(dated) < len(ctx.index.documents):
             return None  # an undated document might be recent
-        question = ctx.question.text
+        question = ctx.question.asked
         later = sorted({m.group(1) for m in _YEAR.finditer(question)
                         if int(m.group(1)) > max(dated) and not _named_with_year(question, m, ctx.hits)})
         return f"the documents predate {', '.join(later)}" if later else None
