@@ -33,7 +33,7 @@ class Question:
     kind: Kind
     unit: str | None = None  # "month" for "how much per month": a daily amount does not answer
     reports: bool = False  # asks what a body concluded or found
-    bodies: tuple[attribution.Body, ...] = ()  # organisations named
+    bodies: tuple[attribution.Body, ...] = ()  # organisations named in the sentences that ask
     levels: frozenset[str] = field(default_factory=frozenset)  # levels of government named
     # the sentences that ask (end in a question mark), or the whole text when none or all do. A sentence around
     # them tells the member's situation ("Ik werk bij de NMBS.", "Je travaille 4 jours par semaine."): it helps
@@ -62,10 +62,14 @@ def read_question(text: str, language: str, publishers: tuple[str, ...] = ()) ->
     cues = cues_for(language)
     kind = _kind(words, cues)
     unit = next((u for u in UNITS if has_cue(words, cues.units.get(u, ()))), None)
+    asked = asking_sentences(text, language)
+    # the organisations whose words are asked for are named where the member asks; "Ik ben lid van het ACV."
+    # tells who the member is. A level of government is read everywhere: "Ik werk in Brussel." decides which
+    # region's rules and amounts apply.
     return Question(text=text, language=language, kind=kind, unit=unit,
                     reports=has_cue(words, cues.kinds.get("reports", ())),
-                    bodies=tuple(attribution.asked(text, publishers)), levels=frozenset(levels_in(text)),
-                    asked=asking_sentences(text, language))
+                    bodies=tuple(attribution.asked(asked, publishers)), levels=frozenset(levels_in(text)),
+                    asked=asked)
 
 
 def asking_sentences(text: str, language: str) -> str:

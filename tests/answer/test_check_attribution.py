@@ -33,3 +33,18 @@ def test_a_question_naming_an_organisation_quotes_only_its_documents_or_passages
                                          "verslag.txt": "Nationale Arbeidsraad"})
     named = service.ask("Wat zegt VIVO over telewerk?", generator="extractive")
     assert not named.abstained and "nabijheid" in named.answer and "vrijwillig" not in named.answer
+
+
+def test_an_organisation_named_only_in_the_members_situation_does_not_narrow_the_quotes(tmp_path):
+    # "Ik ben lid van VIVO." tells who the member is; the council's answer on telework still answers them
+    council = ("Advies over telewerk\n\nDe raad vraagt dat telewerk altijd vrijwillig blijft en dat de werkgever "
+               "de kosten van thuiswerk vergoedt.\n")
+    care = ("Digitale vaardigheden in de zorg\n\nZorgverleners krijgen opleiding in het elektronisch "
+            "patiëntendossier. De sector investeert in de digitale vaardigheden van het personeel.\n")
+    service = dated_service(tmp_path, texts={"raad.txt": council, "zorg.txt": care},
+                            publishers={"raad.txt": "SERV – Sociaal-Economische Raad van Vlaanderen",
+                                        "zorg.txt": "VIVO"})
+    told = service.ask("Ik werk voor VIVO. Moet telewerk vrijwillig blijven?", generator="extractive")
+    assert not told.abstained and "vrijwillig" in told.answer
+    asked = service.ask("Vindt VIVO dat telewerk vrijwillig moet blijven?", generator="extractive")
+    assert "vrijwillig" not in asked.answer
