@@ -47,6 +47,7 @@ def unknown_names(question: str, index: Index) -> list[str]:
 
 
 def _member_word(name: str) -> bool:
+    """A word of the lexicon's [synonyms] in either language: the search maps it to the documents' terms."""
     return any(lexicon(lang).synonyms_in(name) for lang in ("nl", "fr"))
 
 

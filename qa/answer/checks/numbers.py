@@ -1,4 +1,4 @@
-"""A number or year the question asks with that no retrieved passage states ("… adopted in 2024"): the
+"""A number or year in a sentence that asks which no retrieved passage states ("… adopted in 2024"): the
 passages are about something else than what was asked. A number in a sentence that only tells the member's
 situation ("Ons bedrijf telt 15 werknemers.") is no such constraint (`Question.asked`): the rule for firms
 of twenty or more still answers them."""
