@@ -29,6 +29,5 @@ def test_a_name_that_only_tells_the_members_situation_does_not_stop_the_answer(q
     asked = qa_service.ask("Mag Brantex mij 's avonds nog een e-mail sturen?", generator="extractive")
     assert asked.abstained and asked.abstain_reason == "the documents never mention Brantex"
     # a member word of the lexicon ("SMS") is a word the search knows, no unknown name
-    sms = qa_service.ask("Mijn chef stuurt 's avonds SMS'jes. Moet ik die buiten mijn werkuren beantwoorden?",
-                         generator="extractive")
+    sms = qa_service.ask("Mag mijn chef mij 's avonds nog een SMS sturen?", generator="extractive")
     assert sms.abstain_check != "unknown-names"
