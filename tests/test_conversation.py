@@ -14,8 +14,8 @@ from qa.eval import command as eval_command
 from qa.conversation import Condenser, Turn, content_words, cut_history, is_elliptic, rule_chain
 from qa.conversation_store import ConversationNotFound, MemoryConversations
 from qa.store import open_conversations
-from tests.conftest import SAMPLE_CORPUS
 from qa.generate import OllamaGenerator
+from tests.conftest import SAMPLE_CORPUS
 
 try:
     from tests.ollama_server import OllamaServer

@@ -18,10 +18,10 @@ from ...index import Index
 from ...index.lexical import tokenize
 from ...lexicon import lexicon
 from ...lexicon import words as lexicon_words
+from ...sentences import split_sentences
 from ..question import cues_for, words_of
 from . import Context, Passes
 
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z][\w]*|[A-Z]{2,}[\w]*|[A-Z][a-zà-ÿ]{2,})\b")
 
 
@@ -29,12 +29,12 @@ class UnknownNames(Passes):
     name = "unknown-names"
 
     def verdict(self, ctx: Context) -> str | None:
-        names = unknown_names(ctx.question.asked, ctx.index)
+        names = unknown_names(ctx.question.asked, ctx.question.language, ctx.index)
         return f"the documents never mention {', '.join(names)}" if names else None
 
 
-def unknown_names(question: str, index: Index) -> list[str]:
-    firsts = {s.split()[0].strip("¿?,.:;!") for s in _SENTENCE_END.split(question) if s.split()}
+def unknown_names(question: str, language: str, index: Index) -> list[str]:
+    firsts = {s.text.split()[0].strip("¿?,.:;!") for s in split_sentences(question, language) if s.text.split()}
     unknown = []
     for name in _NAME.findall(question):
         if name in firsts or name.lower() in _not_names() or _member_word(name):
