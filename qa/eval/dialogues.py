@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..fold import fold
 from .answer_scores import AnswerRecord, score_answer, scores_of
-from .questions import KEYS, LANGS, Question, QuestionSetError, check_evidence, check_line, holds_evidence
+from .questions import KEYS, LANGS, Question, QuestionSetError, holds_evidence, json_lines, question_problem
 
 DIALOGUE_KEYS = ("id", "turns")
 DIALOGUE_RETRIEVAL = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr")
@@ -29,15 +29,8 @@ def load_dialogues(path: Path, corpus_texts: dict[str, str] | None = None) -> li
     problems: list[str] = []
     dialogues: list[Dialogue] = []
     seen: set[str] = set()
-    folded = {doc: fold(text) for doc, text in (corpus_texts or {}).items()}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{number}: invalid JSON ({exc.msg})")
-            continue
+    folded = {doc: fold(text) for doc, text in (corpus_texts or {}).items()} if corpus_texts is not None else None
+    for number, obj in json_lines(path, problems):
         why = None
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
             why = "a dialogue is an object with a non-empty id"
@@ -47,11 +40,7 @@ def load_dialogues(path: Path, corpus_texts: dict[str, str] | None = None) -> li
             why = f"duplicate id {obj['id']!r}"
         turns: list[Question] = []
         for i, turn in enumerate(obj["turns"] if why is None else []):
-            why = check_line(turn)
-            if why is None and turn["id"] in seen:
-                why = f"duplicate id {turn['id']!r}"
-            if why is None and corpus_texts is not None and not turn["unanswerable"]:
-                why = check_evidence(turn, folded)
+            why = question_problem(turn, seen, folded)
             if why:
                 why = f"turn {i + 1}: {why}"
                 break

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..datatypes import Chunk
 from ..fold import fold
@@ -72,20 +73,9 @@ def load_questions(path: Path, corpus_texts: dict[str, str] | None = None) -> li
     problems: list[str] = []
     questions: list[Question] = []
     seen: set[str] = set()
-    folded = {doc: fold(text) for doc, text in (corpus_texts or {}).items()}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{number}: invalid JSON ({exc.msg})")
-            continue
-        why = check_line(obj)
-        if why is None and obj["id"] in seen:
-            why = f"duplicate id {obj['id']!r}"
-        if why is None and corpus_texts is not None and not obj["unanswerable"]:
-            why = check_evidence(obj, folded)
+    folded = {doc: fold(text) for doc, text in (corpus_texts or {}).items()} if corpus_texts is not None else None
+    for number, obj in json_lines(path, problems):
+        why = question_problem(obj, seen, folded)
         if why:
             problems.append(f"{path}:{number}: {why}")
             continue
@@ -96,6 +86,28 @@ def load_questions(path: Path, corpus_texts: dict[str, str] | None = None) -> li
     if not questions:
         raise QuestionSetError(f"{path} holds no questions")
     return questions
+
+
+def json_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, object]]:
+    """(line number, parsed object) of each non-empty line; a line that is not JSON goes to `problems`."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path}:{number}: invalid JSON ({exc.msg})")
+
+
+def question_problem(obj: object, seen: set[str], folded: dict[str, str] | None) -> str | None:
+    """What is wrong with one question of a set: its schema, an id already used, or (with the folded corpus
+    texts) an evidence quote its document does not hold; None when nothing is."""
+    why = check_line(obj)
+    if why is None and obj["id"] in seen:
+        why = f"duplicate id {obj['id']!r}"
+    if why is None and folded is not None and not obj["unanswerable"]:
+        why = check_evidence(obj, folded)
+    return why
 
 
 def check_evidence(obj: dict, folded: dict[str, str]) -> str | None:

@@ -7,26 +7,19 @@ the next write at most once a minute (`purge_expired`, which an operator's job m
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from .database import Database
+from .expiring import Expiring
 from .feedback import cited
 from .tables import answers
 
-PURGE_EVERY_S = 60.0
 KEPT_FIELDS = ("answer", "language", "mode", "generator", "abstained")
 
 
-class Answers:
-    def __init__(self, db: Database, ready: Callable[[], None]):
-        self.db = db
-        self._ready = ready
-        self._purged_at = 0.0
-        self._purge_lock = threading.Lock()
+class Answers(Expiring):
+    table = answers
 
     def add(self, answer_id: str, answer: dict, ttl_s: float) -> None:
         """Keep what feedback needs of `answer` (the answer JSON) under `answer_id` for `ttl_s` seconds."""
@@ -45,16 +38,3 @@ class Answers:
         with self.db.reading() as conn:
             return conn.execute(select(answers.c.answer).where(answers.c.id == answer_id,
                                                                answers.c.expires > time.time())).scalar()
-
-    def purge_expired(self) -> int:
-        """Delete expired answers; returns how many."""
-        self._ready()
-        with self.db.writing() as conn:
-            return conn.execute(delete(answers).where(answers.c.expires <= time.time())).rowcount
-
-    def _purge_now_and_then(self, now: float) -> None:
-        with self._purge_lock:
-            if now - self._purged_at < PURGE_EVERY_S:
-                return
-            self._purged_at = now
-        self.purge_expired()

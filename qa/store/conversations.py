@@ -12,7 +12,6 @@ rewritten: `FOR UPDATE` on PostgreSQL, the write lock on SQLite), so no turn is 
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, Callable
 
@@ -20,18 +19,16 @@ from sqlalchemy import delete, select, update
 
 from ..conversation_store import ConversationNotFound, new_conversation_id
 from .database import Database
+from .expiring import Expiring
 from .tables import conversations
 
-PURGE_EVERY_S = 60.0
 
+class Conversations(Expiring):
+    table = conversations
 
-class Conversations:
     def __init__(self, db: Database, ready: Callable[[], None], ttl_s: float):
-        self.db = db
+        super().__init__(db, ready)
         self.ttl_s = ttl_s
-        self._ready = ready
-        self._purged_at = 0.0
-        self._purge_lock = threading.Lock()
 
     def create(self) -> str:
         """A new, empty conversation's id."""
@@ -70,16 +67,3 @@ class Conversations:
         self._ready()
         with self.db.writing() as conn:
             return conn.execute(delete(conversations).where(conversations.c.id == conversation_id)).rowcount > 0
-
-    def purge_expired(self) -> int:
-        """Delete expired conversations; how many."""
-        self._ready()
-        with self.db.writing() as conn:
-            return conn.execute(delete(conversations).where(conversations.c.expires <= time.time())).rowcount
-
-    def _purge_now_and_then(self, now: float) -> None:
-        with self._purge_lock:
-            if now - self._purged_at < PURGE_EVERY_S:
-                return
-            self._purged_at = now
-        self.purge_expired()
