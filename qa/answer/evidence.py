@@ -138,14 +138,13 @@ def _near_duplicate(a: Evidence, b: Evidence) -> bool:
 
 
 def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.08,
-           must: Callable[[str], bool] | None = None, window: int = 8,
-           language: str | None = None) -> list[Evidence]:
+           must: Callable[[str], bool] | None = None, language: str | None = None) -> list[Evidence]:
     """The best sentence and up to `limit - 1` more within `margin` of it, no near-duplicates; of a statement
     made in both languages, the version in the question's `language` is kept (it needs no translation).
 
-    `must`: what the answer has to state (an amount, a count). When no chosen sentence does, the best of the
-    first `window` that does takes the last place: the number is what the member asked for. A fact line (not
-    standalone) is only ever chosen that way."""
+    `must`: what the answer has to state (an amount, a count). When no chosen sentence does, the best one that
+    does takes the last place: the number is what the member asked for. A fact line (not standalone) is only
+    ever chosen that way."""
     chosen: list[Evidence] = []
     for e in ranked:
         if not e.standalone:
@@ -158,7 +157,7 @@ def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.08,
         elif e.language == language != chosen[twin].language:
             chosen[twin] = e
     if must and chosen and not any(must(c.text) for c in chosen):
-        stating = next((e for e in ranked[:window] if must(e.text)), None)
+        stating = next((e for e in ranked if must(e.text)), None)
         if stating is not None:
             chosen = sorted([*chosen[:limit - 1], stating], key=lambda e: e.score, reverse=True)
     return chosen

@@ -15,7 +15,6 @@ from typing import Callable
 
 from . import checks
 from . import evidence as ev
-from .checks.typed import WINDOW
 from .counted import CountCheck, checkable
 from .question import Question, read_question
 from .answer_type import states
@@ -110,10 +109,8 @@ def choose_evidence(question: Question, hits: list[Hit], query_vector, retriever
     ranked = checks.narrow(ctx)
     answering = (lambda text: text in ctx.answering) if ctx.answering is not None else None
     check = ctx.notes.get("check")
-    # a calibrated check says which sentences answer, so they may come from any retrieved passage
-    window = len(ranked) if check else WINDOW
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
-                       must=answering, window=window, language=question.language)
+                       must=answering, language=question.language)
     if isinstance(check, CountCheck) and any(check.answers(e.text) for e in chosen):
         chosen = [e for e in chosen if not check.counts_other(e.text)]  # "29 sectoren" does not say how many firms
     return ctx, _with_answer_passages(chosen, answering)

@@ -82,3 +82,17 @@ def test_of_two_levels_stating_a_number_the_one_asked_about_is_quoted(tmp_path):
         answer = service.ask(question, generator="extractive")
         assert not answer.abstained and f"{right} dagen" in answer.answer, question
         assert f"{wrong} dagen" not in answer.answer, question
+
+
+def test_a_duration_stated_below_the_sentences_sharing_the_question_words_is_found(tmp_path):
+    # the sentences that repeat the member's words come first; the one that states how long comes last, in
+    # other words: the value must be looked for in every retrieved sentence, not only the closest few
+    repeated = " ".join(f"Het opleidingstraject voor digitale vaardigheden helpt werknemers bij {topic}."
+                        for topic in ("e-mail", "tekstverwerking", "rekenbladen", "videovergaderingen",
+                                      "online formulieren", "veilig wachtwoordgebruik", "de intranetsite",
+                                      "de digitale loonbrief", "online leren", "het planningssysteem"))
+    text = f"Digitale vaardigheden\n\n{repeated}\n\nHet geheel neemt in totaal zes maanden in beslag.\n"
+    service = dated_service(tmp_path, texts={"vaardigheden.txt": text})
+    answer = service.ask("Hoelang duurt het opleidingstraject voor digitale vaardigheden?", generator="extractive")
+    assert not answer.abstained, answer.abstain_reason
+    assert "zes maanden" in answer.answer

@@ -7,7 +7,8 @@ value of that kind, in the unit asked, about what was asked.
 - about what was asked: a date must date the event asked (qa/answer/dated.py: a closeness floor per embedder),
   a count must count the thing asked (qa/answer/counted.py), an amount must not be another joint committee's
   (qa/answer/scope.py), a value asked of one level of government must come from a passage naming that level
-  (qa/answer/authority.py); for the other kinds the sentence must be among the closest candidates.
+  (qa/answer/authority.py); for the other kinds any sentence of the retrieved passages may state it, and the
+  subject check (qa/answer/checks/subject.py) then asks that its passage speak of what was asked.
 The words that state a percent, a time unit, a unit or a finding are the lexicon's ([statements] and
 [question.units] of qa/lexicon/nl.toml and fr.toml), read in the sentence's own language.
 
@@ -29,7 +30,6 @@ from ..question import Question, cue_positions, cues_for, has_cue, words_of
 from ..scope import committee_at
 from . import Context, Passes
 
-WINDOW = 8  # the best-scored candidate sentences a value must be stated in, unless a calibrated check vouches
 _WHAT = {"amount": "an amount", "rate": "a percentage", "count": "a number", "date": "a date", "duration": "a duration"}
 _UNIT = {"day": "per day", "week": "per week", "month": "per month", "year": "per year"}
 
@@ -46,7 +46,9 @@ class TypedAnswer(Passes):
         if check is not None:
             answering = [e for e in ctx.ranked if check.answers(e.text)]
         else:
-            answering = [e for e in ctx.ranked[:WINDOW] if states_value(q, e.text, e.language)]
+            # every candidate, not only the closest few: a member's words score the sentence stating the value
+            # lower than sentences sharing their wording (docs/evaluation.md)
+            answering = [e for e in ctx.ranked if states_value(q, e.text, e.language)]
         ctx.notes["stating"] = answering
         if q.levels:  # Brussels' three telework days are no answer for Flemish civil servants
             answering = [e for e in answering if speaks_of(e.hit.chunk, set(q.levels))]
