@@ -15,8 +15,10 @@ import pytest
 from qa.doctor import doctor
 
 try:
+    from tests import unprivileged
     from tests.ollama_server import OllamaServer
 except ImportError:  # tests/ is not a package: pytest put it on sys.path
+    import unprivileged
     from ollama_server import OllamaServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,15 +145,20 @@ def test_too_little_disk_space(settings):
     assert len(disk) == 3 and all("below QA_MIN_FREE_DISK_MB" in t for t in disk)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
-def test_data_folder_not_writable(settings, tmp_path):
+def test_data_folder_not_writable(qa_index, tmp_path):
+    # `python -m qa.doctor` in a child process that file permissions bind even as root (tests/unprivileged.py)
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
+    env = {**os.environ, "QA_INDEX_DIR": str(qa_index), "QA_MODELS_DIR": str(tmp_path / "models"),
+           "QA_GENERATOR": "extractive", "QA_DATA_DIR": str(locked / "data"), "QA_CORPUS_DIR": str(tmp_path),
+           "QA_MIN_FREE_DISK_MB": "1"}
     try:
-        code, lines = run(settings(data_dir=locked / "data"))
+        done = unprivileged.run([sys.executable, "-m", "qa.doctor"], env=env)
     finally:
         locked.chmod(0o700)
-    assert code == 1 and "not writable" in line(lines, "disk", "FAIL")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not writable" in line(done.stdout.splitlines(), "disk", "FAIL")
+    assert str(locked) in line(done.stdout.splitlines(), "disk", "FAIL")
 
 
 def test_missing_documents_folder_is_only_a_warning(settings, tmp_path):

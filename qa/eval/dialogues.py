@@ -29,7 +29,7 @@ def load_dialogues(path: Path, corpus_texts: dict[str, str] | None = None) -> li
     problems: list[str] = []
     dialogues: list[Dialogue] = []
     seen: set[str] = set()
-    folded = {doc: fold(text) for doc, text in (corpus_texts or {}).items()} if corpus_texts is not None else None
+    folded = {doc: fold(text) for doc, text in corpus_texts.items()} if corpus_texts is not None else None
     for number, obj in json_lines(path, problems):
         why = None
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:

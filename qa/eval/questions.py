@@ -73,7 +73,7 @@ def load_questions(path: Path, corpus_texts: dict[str, str] | None = None) -> li
     problems: list[str] = []
     questions: list[Question] = []
     seen: set[str] = set()
-    folded = {doc: fold(text) for doc, text in (corpus_texts or {}).items()} if corpus_texts is not None else None
+    folded = {doc: fold(text) for doc, text in corpus_texts.items()} if corpus_texts is not None else None
     for number, obj in json_lines(path, problems):
         why = question_problem(obj, seen, folded)
         if why:

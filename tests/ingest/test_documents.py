@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import docx
@@ -13,6 +14,7 @@ from fpdf import FPDF
 
 from qa.ingest import LoadError, load_file, load_folder, markdown_to_text
 from qa.ingest.split import split_document
+from tests import unprivileged
 
 PAGE_ONE = (
     "Het recht op deconnectie geldt voor alle werknemers van de onderneming. "
@@ -316,34 +318,21 @@ def test_broken_catalog_is_reported_and_documents_still_load(tmp_path: Path) -> 
     assert result.skipped[0].reason.startswith("unreadable catalog")
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="running as root: chmod 000 does not stop root from reading")
 def test_unreadable_file_real_permissions(tmp_path: Path) -> None:
+    # in a child process that file permissions bind even when the tests run as root (tests/unprivileged.py)
     (tmp_path / "a.txt").write_text("Leesbaar document over telewerk.", encoding="utf-8")
     locked = tmp_path / "slot.txt"
     locked.write_text("Niet leesbaar.", encoding="utf-8")
     locked.chmod(0)
+    code = ("import json, sys; from pathlib import Path; from qa.ingest import load_folder; "
+            "r = load_folder(Path(sys.argv[1])); "
+            "print(json.dumps([[d.doc for d in r.documents], {s.doc: s.reason for s in r.skipped}]))")
     try:
-        loaded, skipped = _reasons(tmp_path)
+        done = unprivileged.run([sys.executable, "-c", code, str(tmp_path)])
     finally:
         locked.chmod(0o644)
-    assert loaded == ["a.txt"]
-    assert skipped["slot.txt"] == "unreadable: permission denied"
-
-
-def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Tests usually run as root, where chmod 000 blocks nothing; simulate the OS refusing.
-    (tmp_path / "a.txt").write_text("Leesbaar document over telewerk.", encoding="utf-8")
-    (tmp_path / "slot.txt").write_text("Niet leesbaar.", encoding="utf-8")
-    real_read_bytes = Path.read_bytes
-
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "slot.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
-
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    loaded, skipped = _reasons(tmp_path)
+    assert done.returncode == 0, done.stderr
+    loaded, skipped = json.loads(done.stdout.splitlines()[-1])
     assert loaded == ["a.txt"]
     assert skipped == {"slot.txt": "unreadable: permission denied"}
 
