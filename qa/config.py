@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Passages returned by search and given to the generator.")
     expansion_weight: float = Field(0.0, ge=0, description="BM25 weight of the document terms a question's member "
                                     "words stand for (qa/lexicon), beside the question's own words (0: off).")
-    expansion_dense: float = Field(0.5, ge=0, description="Fusion weight of the question embedded with those "
-                                   "document terms (0: off).")
+    expansion_dense: float = Field(0.5, ge=0, description="Fusion weight of the question rewritten with those "
+                                   "document terms in place of its member words, embedded (0: off).")
     crossing_weight_fr: float = Field(0.0, ge=0, description="Fusion weight of a French question rendered in "
                                       "Dutch terms (qa/lexicon) and searched lexically (0: off).")
     crossing_weight_nl: float = Field(0.0, ge=0, description="Fusion weight of a Dutch question rendered in "

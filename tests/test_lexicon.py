@@ -12,6 +12,16 @@ def test_a_member_word_stands_for_the_documents_word_in_any_inflection():
     assert "werkgever" in nl.expansion("Mogen bazen dat?")  # plural, same stem
 
 
+def test_a_question_rewritten_in_the_documents_words_keeps_its_other_words_where_they_stand():
+    nl = lexicon("nl")
+    rewritten = nl.rewritten("Mag mijn baas mij 's avonds nog mailen? Mijn baas zegt van wel.")
+    assert rewritten.startswith("Mag mijn werkgever leidinggevende")  # the member word gone, in its place
+    assert "baas" not in rewritten and "avonds" not in rewritten and "mailen" not in rewritten
+    assert "buiten de werkuren" in rewritten and rewritten.index("werkuren") < rewritten.index("nog e-mail")
+    assert rewritten.endswith("zegt van wel.")  # the second "baas" replaced too, the rest as written
+    assert nl.rewritten("Wanneer werd het Europese kaderakkoord over digitalisering aangenomen?") == ""  # no member word: no such view
+
+
 def test_the_longest_phrase_wins_where_phrases_overlap():
     fr = lexicon("fr")
     matches = fr.synonyms_in("Ma fille travaille dans une maison de repos")

@@ -63,6 +63,23 @@ class Lexicon:
         terms = self.expansion(text)
         return f"{text} {terms}" if terms else ""
 
+    def rewritten(self, text: str) -> str:
+        """The text with each member phrase replaced, where it stands, by the document terms it stands for
+        ("Mag mijn werkgever leidinggevende mij ... nog e-mail digitale communicatie ...?"; "" when it has
+        none): a question in the documents' words that still reads as a question, for a dense query view."""
+        out, at = text, 0
+        for m in self.synonyms_in(text):
+            words = m.phrase.split(" ")
+            first = _word_at(out, words[0], at)
+            if first is None:
+                continue
+            last = _word_at(out, words[-1], first.end()) if len(words) > 1 else first
+            end = (last or first).end()
+            terms = " ".join(m.terms)
+            out = out[:first.start()] + terms + out[end:]
+            at = first.start() + len(terms)
+        return out if out != text else ""
+
     def rendered(self, text: str) -> str:
         """The text in the other language's terms, as a keyword query: the mapped terms of the text and of its
         member words, plus numbers and acronyms as written ("" when nothing maps)."""
@@ -179,6 +196,11 @@ def _same_words(words: list[str], key: str, language: str) -> bool:
     and "mailen" and "mail" one Dutch stem; only the second pair is one word."""
     keys = [w for w in _WORD.findall(key) for _ in tokenize(w, language)]
     return all(max(len(a), len(b)) <= 1.5 * min(len(a), len(b)) for a, b in zip(words, keys))
+
+
+def _word_at(text: str, word: str, start: int) -> re.Match | None:
+    """The first whole occurrence of `word` in `text` from `start` on."""
+    return re.compile(r"(?<![\w'’-])" + re.escape(word) + r"(?![\w'’-])").search(text, start)
 
 
 def _unique(items) -> list[str]:

@@ -8,10 +8,11 @@ question language. Passages are found densely twice: by their own vector and by 
 -> 0.80 in docs/evaluation.md). 
 Members do not use the documents' words ("baas" for "werkgever", "le soir sur mon GSM" for "déconnexion"),
 and a French member may ask about text that exists only in Dutch. So a question is searched in up to three
-views (qa/lexicon/): as asked; with the document terms its member words stand for (lexically in place of
-the question, densely beside it); and rendered in the other language's terms, searched lexically in that
-language, which lets the stemmed Dutch lexical list serve a French question. Questions confirmed against a
-passage can be remembered (qa/retrieve/memory.py) and bring that passage to questions worded like them.
+views (qa/lexicon/): as asked; rewritten with the document terms its member words stand for in their place
+(densely; lexically those terms can be added beside the question's words, off by default); and rendered in
+the other language's terms, searched lexically in that language, which lets the stemmed Dutch lexical list
+serve a French question. Questions confirmed against a passage can be remembered (qa/retrieve/memory.py) and
+bring that passage to questions worded like them.
 """
 
 from __future__ import annotations
@@ -67,13 +68,14 @@ class Query:
 
 def query_views(question: str, language: str, s: RetrievalSettings) -> list[Query]:
     """The question as asked (its lexical query with the document terms its member words stand for, at a
-    lower weight), the question with those terms as a dense view, and the question in the other language's
-    terms, searched lexically in that language."""
+    lower weight), the question with those terms in place of its member words as a dense view (rewritten
+    rather than with the terms appended: better on the dev and the test split, docs/evaluation.md "Question
+    views"), and the question in the other language's terms, searched lexically in that language."""
     own = lexicon(language)
     terms = own.expansion(question) if s.expansion_weight > 0 or s.expansion_dense > 0 else ""
     views = [Query(question, language, 1.0, s.lexical_weight.get(language, 0.0), terms, s.expansion_weight)]
     if terms and s.expansion_dense > 0:
-        views.append(Query(f"{question} {terms}", language, s.expansion_dense, 0.0))
+        views.append(Query(own.rewritten(question) or f"{question} {terms}", language, s.expansion_dense, 0.0))
     other = {"nl": "fr", "fr": "nl"}.get(language)
     rendered = own.rendered(question) if other and s.crossing_weight.get(language, 0.0) > 0 else ""
     if rendered:
