@@ -39,9 +39,10 @@ def signals(service: QAService, questions) -> list[dict]:
     rows, retriever = [], service.retriever
     others = [c for c in checks.CHECKS if c.name != "closeness"]
     for q in questions:
-        hits, vector = retriever.search_with_vector(q.question, service.settings.top_k, q.lang)
+        searched = retriever.search_with_vector(q.question, service.settings.top_k, q.lang)
+        hits, vector = searched.hits, searched.vector
         ctx, _ = choose_evidence(read_question(q.question, q.lang, retriever.index.publishers), hits, vector,
-                                 retriever, service.settings)
+                                 retriever, service.settings, searched.rewritten)
         rows.append({"id": q.id, "lang": q.lang, "unanswerable": q.unanswerable,
                      "passage": max((h.dense_score or 0.0) for h in hits) if hits else 0.0,
                      "sentence": ctx.ranked[0].score if ctx.ranked else 0.0,

@@ -105,13 +105,21 @@ _HAS_NUMBER = re.compile(r"\d")
 
 def score(question: str, language: str, query_vector: np.ndarray, pool: list[Evidence],
           lexical_weight: float = 0.15, number_weight: float = 0.1,
-          chunk_weight: float = 1.0, rank_weight: float = 0.2) -> list[Evidence]:
-    """Each sentence scored by its and its passage's cosine to the question, plus a little for shared
+          chunk_weight: float = 1.0, rank_weight: float = 0.2,
+          rewritten_vector: np.ndarray | None = None) -> list[Evidence]:
+    """Each sentence scored by its and its passage's cosine to the question (a sentence's: the nearer of the
+    question and the question rewritten in the documents' words, `rewritten_vector`), plus a little for shared
     stems, for its passage's rank in the fused search (which holds the lexical evidence a cosine misses)
     and, when the question asks how much or when, for stating a number; best first."""
     if not pool:
         return []
-    cosines = np.stack([e.vector for e in pool]) @ query_vector
+    vectors = np.stack([e.vector for e in pool])
+    cosines = vectors @ query_vector
+    if rewritten_vector is not None:
+        # a member's own words ("baas", "'s avonds mailen") are far from the sentence that answers in the
+        # documents' words; the question rewritten in those words is not: a sentence counts as close as the
+        # nearer of the two (docs/evaluation.md, "Question views")
+        cosines = np.maximum(cosines, vectors @ rewritten_vector)
     wants_number = bool(ASKS_NUMBER.search(question))
     for e, cos in zip(pool, cosines):
         # The passage's own similarity counts as much as the sentence's: alone, each ranks the evidence

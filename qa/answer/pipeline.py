@@ -58,12 +58,13 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     settings, timings = service.settings, {}
     started = time.perf_counter()
     retriever = service.retriever  # one index for the whole request, even if a re-index swaps it meanwhile
-    hits, query_vector = retriever.search_with_vector(question, k, language)
+    searched = retriever.search_with_vector(question, k, language)
+    hits, query_vector = searched.hits, searched.vector
     timings["retrieve_ms"] = _ms(started)
 
     t = time.perf_counter()
     asked = read_question(question, language, retriever.index.publishers)
-    ctx, chosen = choose_evidence(asked, hits, query_vector, retriever, settings)
+    ctx, chosen = choose_evidence(asked, hits, query_vector, retriever, settings, searched.rewritten)
     ranked = ctx.ranked
     timings["evidence_ms"] = _ms(t)
     refused = checks.verdict(ctx)
@@ -98,13 +99,14 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     return result
 
 
-def choose_evidence(question: Question, hits: list[Hit], query_vector, retriever, settings
-                    ) -> tuple[checks.Context, list[ev.Evidence]]:
+def choose_evidence(question: Question, hits: list[Hit], query_vector, retriever, settings,
+                    rewritten_vector=None) -> tuple[checks.Context, list[ev.Evidence]]:
     """The checks' context (candidate sentences best first, narrowed by the checks; for a value question the
     sentences that state what was asked) and the sentences the answer will rest on."""
     counting = question.kind == "count" and checkable(question.text, retriever.embedder)
     pool = ev.candidates(retriever.index, hits, fact_line=(lambda text: states("count", text)) if counting else None)
-    ctx = checks.Context(question, hits, ev.score(question.text, question.language, query_vector, pool),
+    ctx = checks.Context(question, hits, ev.score(question.text, question.language, query_vector, pool,
+                                                 rewritten_vector=rewritten_vector),
                          retriever.index, settings, retriever.embedder, query_vector)
     ranked = checks.narrow(ctx)
     answering = (lambda text: text in ctx.answering) if ctx.answering is not None else None

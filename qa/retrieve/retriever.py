@@ -54,6 +54,16 @@ class RetrievalSettings:
 
 
 @dataclass(frozen=True)
+class Searched:
+    """The hits, and the vectors the steps after retrieval reuse: the question's, and the question rewritten
+    in the documents' words when it has member words (None when not)."""
+
+    hits: list[Hit]
+    vector: np.ndarray
+    rewritten: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class Query:
     """One view of the question: the text searched, its language, and which lists it feeds (with weights).
     `terms`: document terms searched lexically beside the text, their BM25 scores added at `terms_weight`."""
@@ -92,10 +102,10 @@ class Retriever:
         self.memory = memory
 
     def search(self, question: str, k: int, language: str) -> list[Hit]:
-        return self.search_with_vector(question, k, language)[0]
+        return self.search_with_vector(question, k, language).hits
 
-    def search_with_vector(self, question: str, k: int, language: str) -> tuple[list[Hit], np.ndarray]:
-        """The hits, and the question's vector for the steps after retrieval to reuse."""
+    def search_with_vector(self, question: str, k: int, language: str) -> Searched:
+        """The hits, with the question's vectors for the steps after retrieval to reuse."""
         queries = query_views(question, language, self.settings)
         dense = [q for q in queries if q.dense_weight > 0]
         vectors = dict(zip((q.text for q in dense), self.embedder.embed_queries([q.text for q in dense])))
@@ -109,7 +119,8 @@ class Retriever:
         hits = [Hit(chunk=self.index.chunks[r], score=float(fused[r]), rank=i + 1,
                     dense_score=None if cosines is None else float(cosines[i]), lexical_score=_score(lexical, r))
                 for i, r in enumerate(best)]
-        return hits, vector
+        rewritten = next((vectors[q.text] for q in dense if q.text != question), None)
+        return Searched(hits, vector, rewritten)
 
     def _lists(self, queries: list[Query], vectors: dict[str, np.ndarray]
                ) -> list[tuple[list[tuple[int, float]], float, str]]:
