@@ -19,7 +19,8 @@ def test_a_question_rewritten_in_the_documents_words_keeps_its_other_words_where
     assert "baas" not in rewritten and "avonds" not in rewritten and "mailen" not in rewritten
     assert "buiten de werkuren" in rewritten and rewritten.index("werkuren") < rewritten.index("nog e-mail")
     assert rewritten.endswith("zegt van wel.")  # the second "baas" replaced too, the rest as written
-    assert nl.rewritten("Wanneer werd het Europese kaderakkoord over digitalisering aangenomen?") == ""  # no member word: no such view
+    no_member_word = "Wanneer werd het Europese kaderakkoord over digitalisering aangenomen?"
+    assert nl.rewritten(no_member_word) == ""  # nothing to rewrite: no such view
 
 
 def test_the_longest_phrase_wins_where_phrases_overlap():

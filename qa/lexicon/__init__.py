@@ -65,8 +65,10 @@ class Lexicon:
 
     def rewritten(self, text: str) -> str:
         """The text with each member phrase replaced, where it stands, by the document terms it stands for
-        ("Mag mijn werkgever leidinggevende mij ... nog e-mail digitale communicatie ...?"; "" when it has
-        none): a question in the documents' words that still reads as a question, for a dense query view."""
+        ("" when it has none): a question in the documents' words that still reads as a question, for a dense
+        query view: "Mag mijn baas mij 's avonds nog mailen?" becomes "Mag mijn werkgever leidinggevende
+        werkgevers mij 's buiten de werkuren bereikbaarheid deconnectie nog e-mail digitale communicatie
+        bereikbaarheid?"."""
         out, at = text, 0
         for m in self.synonyms_in(text):
             words = m.phrase.split(" ")
