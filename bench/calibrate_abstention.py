@@ -40,9 +40,9 @@ def signals(service: QAService, questions) -> list[dict]:
     others = [c for c in checks.CHECKS if c.name != "closeness"]
     for q in questions:
         searched = retriever.search_with_vector(q.question, service.settings.top_k, q.lang)
-        hits, vector = searched.hits, searched.vector
-        ctx, _ = choose_evidence(read_question(q.question, q.lang, retriever.index.publishers), hits, vector,
-                                 retriever, service.settings, searched.rewritten)
+        hits = searched.hits
+        ctx, _ = choose_evidence(read_question(q.question, q.lang, retriever.index.publishers), searched,
+                                 retriever, service.settings)
         rows.append({"id": q.id, "lang": q.lang, "unanswerable": q.unanswerable,
                      "passage": max((h.dense_score or 0.0) for h in hits) if hits else 0.0,
                      "sentence": ctx.ranked[0].score if ctx.ranked else 0.0,

@@ -23,6 +23,7 @@ from ..language import detect_language, has_run_in
 from ..lexicon import why
 from ..numbers import bounds_in, numbers_in
 from ..prompts import messages, phrase
+from ..retrieve import Searched
 from .scope import committee_at
 from .verify import Checked, Numbered, check, parse_claims
 
@@ -59,12 +60,12 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     started = time.perf_counter()
     retriever = service.retriever  # one index for the whole request, even if a re-index swaps it meanwhile
     searched = retriever.search_with_vector(question, k, language)
-    hits, query_vector = searched.hits, searched.vector
+    hits = searched.hits
     timings["retrieve_ms"] = _ms(started)
 
     t = time.perf_counter()
     asked = read_question(question, language, retriever.index.publishers)
-    ctx, chosen = choose_evidence(asked, hits, query_vector, retriever, settings, searched.rewritten)
+    ctx, chosen = choose_evidence(asked, searched, retriever, settings)
     ranked = ctx.ranked
     timings["evidence_ms"] = _ms(t)
     refused = checks.verdict(ctx)
@@ -99,15 +100,15 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     return result
 
 
-def choose_evidence(question: Question, hits: list[Hit], query_vector, retriever, settings,
-                    rewritten_vector=None) -> tuple[checks.Context, list[ev.Evidence]]:
+def choose_evidence(question: Question, searched: Searched, retriever, settings
+                    ) -> tuple[checks.Context, list[ev.Evidence]]:
     """The checks' context (candidate sentences best first, narrowed by the checks; for a value question the
     sentences that state what was asked) and the sentences the answer will rest on."""
     counting = question.kind == "count" and checkable(question.text, retriever.embedder)
+    hits = searched.hits
     pool = ev.candidates(retriever.index, hits, fact_line=(lambda text: states("count", text)) if counting else None)
-    ctx = checks.Context(question, hits, ev.score(question.text, question.language, query_vector, pool,
-                                                 rewritten_vector=rewritten_vector),
-                         retriever.index, settings, retriever.embedder, query_vector)
+    ranked = ev.score(question.text, question.language, searched.vector, pool, rewritten_vector=searched.rewritten)
+    ctx = checks.Context(question, hits, ranked, retriever.index, settings, retriever.embedder, searched.vector)
     ranked = checks.narrow(ctx)
     answering = (lambda text: text in ctx.answering) if ctx.answering is not None else None
     check = ctx.notes.get("check")
