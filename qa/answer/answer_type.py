@@ -37,6 +37,11 @@ def states(kind: Kind, sentence: str) -> bool:
     return bool(counts_in(sentence))
 
 
+def date_starts(sentence: str) -> list[int]:
+    """Where each date (or year) in the sentence starts."""
+    return [m.start() for m in _DATE.finditer(sentence)]
+
+
 def counts_in(sentence: str) -> list[int]:
     """Where each count in the sentence ends (years, dates, list numbers and reference numbers are no counts)."""
     return [m.end() for m in _CARDINAL.finditer(sentence) if _is_count(sentence, m)]

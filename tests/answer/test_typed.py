@@ -31,6 +31,15 @@ def test_a_duration_is_a_length_or_an_end():
     assert not _states(asked, "Camerabewaking is enkel toegelaten voor de veiligheid.")
 
 
+def test_a_date_alone_is_no_duration():
+    asked = "Combien de temps a duré la réunion du 16 novembre 2020 ?"
+    assert not _states(asked, "Le 16 novembre 2020, les partenaires sociaux ont organisé une réunion.", "fr")
+    assert not _states("Hoelang mogen de gegevens bewaard worden?",
+                       "De Raad sprak zich uit in zijn advies nr. 2.288 van 26 april 2022.")
+    assert _states(asked, "Le projet court jusqu'à la fin de 2024.", "fr")
+    assert _states(asked, "La réunion a duré deux heures.", "fr")
+
+
 def test_a_question_for_findings_needs_a_sentence_that_reports_one():
     asked = "Wat waren de conclusies van de evaluatie?"
     assert _states(asked, "De evaluatie concludeert dat de regeling werkt.")

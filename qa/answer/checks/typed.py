@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from ...numbers import numbers_in
 from .. import dated
-from ..answer_type import states
+from ..answer_type import date_starts, states
 from ..authority import speaks_of
 from ..counted import CountCheck, count_check
 from ..evidence import Evidence
@@ -110,8 +110,10 @@ def states_value(q: Question, sentence: str, language: str) -> bool:
         return states(q.kind, sentence)
     if q.kind == "rate":
         return _number_before(words, _statements(language).get("percent", ()), language)
-    # a period is stated by its length ("drie maanden") or by its bounds ("tot 31 december 2023")
-    return _number_before(words, _statements(language).get("time_units", ()), language) or states("date", sentence)
+    # a period is stated by its length ("drie maanden") or by a bound ("tot 31 december 2023", "jusqu'en
+    # 2025"); a date alone ("op 16 november 2020") dates an event and says nothing of how long it lasts
+    return _number_before(words, _statements(language).get("time_units", ()), language) or \
+        _bounded_date(sentence, _statements(language).get("period_bounds", ()))
 
 
 def _number_before(words: tuple[str, ...], cues, language: str) -> bool:
@@ -120,6 +122,15 @@ def _number_before(words: tuple[str, ...], cues, language: str) -> bool:
         if start and _is_number(words[start - 1], language):
             return True
     return any(w.endswith("%") and _is_number(w[:-1], language) for w in words)
+
+
+# "tot eind 2024", "jusqu'à la fin de 2024": a bound a few words before the date
+_BOUND_REACH = 4
+
+
+def _bounded_date(sentence: str, bounds) -> bool:
+    """A date with one of `bounds` among the few words before it."""
+    return any(has_cue(words_of(sentence[:start])[-_BOUND_REACH:], bounds) for start in date_starts(sentence))
 
 
 def _is_number(word: str, language: str) -> bool:
