@@ -174,13 +174,14 @@ def test_question_language_matches_lang_by_heuristic(rows):
     assert not wrong, wrong
 
 
-CALIBRATION_SETS = sorted((ROOT / "eval" / "calibration").glob("*.jsonl"))
+# the sets the answer checks were calibrated on, and the dev split's colloquial questions (eval/README.md)
+SIDE_SETS = [*sorted((ROOT / "eval" / "calibration").glob("*.jsonl")), ROOT / "eval" / "colloquial.jsonl"]
 
 
-@pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
-def test_calibration_sets_follow_the_schema_with_verbatim_evidence(path):
-    """The sets the answer checks were calibrated on (eval/README.md) load as `qa eval --corpus` loads them:
-    schema, unique ids, every evidence quote found in the cleaned document."""
+@pytest.mark.parametrize("path", SIDE_SETS, ids=lambda p: p.name)
+def test_side_sets_follow_the_schema_with_verbatim_evidence(path):
+    """The calibration sets and the colloquial dev questions load as `qa eval --corpus` loads them: schema,
+    unique ids, every evidence quote found in the cleaned document."""
     from qa.eval.questions import corpus_texts, load_questions
 
     if not CORPUS.is_dir():
