@@ -22,7 +22,14 @@ _AMOUNT = re.compile(rf"(\d[\d.,\u00a0\u202f ]*\s*(?:{word_pattern(words('amount
 _NUMBER_WORDS = word_pattern(words("counts", "number_words"), bound=False)
 _REFERENCE = rf"(?<!\w){word_pattern(words('references', 'before_number'), bound=False)}\.?\s*$"
 _RANGE = word_pattern(words("counts", "range_words"), bound=False)  # "27 en 28 mei"
-_DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{MONTH_PATTERN})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
+# Dates as policy texts write them: a year, "1 april 2023", "1er avril", "01/04/2023", "01.04.2023", and a
+# day and month alone ("op 14/11", "le 14/11") in reports of meetings. A short "14/11" is also how a legal
+# text numbers an inserted article ("artikel 17/2", "articles 16 à 17/2"): near a reference word, it is none.
+_DAY_MONTH = r"(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|1[0-2])(?![/\d])"
+_DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{MONTH_PATTERN})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
+                   rf"|\d{{1,2}}([.-])\d{{1,2}}\2(?:19|20)\d\d|(?<![\d/.,]){_DAY_MONTH})\b", re.I)
+_NEAR_REFERENCE = re.compile(rf"(?<!\w){word_pattern(words('references', 'before_number'), bound=False)}\w*\.?"
+                             r"(?:\s+\S+){0,3}\s*$", re.I)
 _COMMITTEE_NAME = re.compile(rf"\s*[.:]?\s*(?:{word_pattern(words('committees', 'names'), bound=False)}|"
                              rf"{word_pattern(words('committees', 'abbreviations'), bound=False)}\b)", re.I)
 _CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)
@@ -33,13 +40,14 @@ def states(kind: Kind, sentence: str) -> bool:
     if kind == "amount":
         return bool(_AMOUNT.search(sentence))
     if kind == "date":
-        return bool(_DATE.search(sentence))
+        return bool(date_starts(sentence))
     return bool(counts_in(sentence))
 
 
 def date_starts(sentence: str) -> list[int]:
     """Where each date (or year) in the sentence starts."""
-    return [m.start() for m in _DATE.finditer(sentence)]
+    return [m.start() for m in _DATE.finditer(sentence)
+            if not (re.fullmatch(_DAY_MONTH, m.group(1)) and _NEAR_REFERENCE.search(sentence[:m.start()]))]
 
 
 def counts_in(sentence: str) -> list[int]:

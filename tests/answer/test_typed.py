@@ -40,6 +40,14 @@ def test_a_date_alone_is_no_duration():
     assert _states(asked, "La réunion a duré deux heures.", "fr")
 
 
+def test_a_date_written_in_digits_answers_when_and_an_inserted_article_number_does_not():
+    asked = "Wanneer vond de studiedag plaats?"
+    assert _states(asked, "De studiedag vond plaats op 14/11 in Brussel.")
+    assert not _states(asked, "De studiedag wordt geregeld door artikel 17/2 van de wet.")
+    assert not _states("Quand la réunion a-t-elle eu lieu ?",
+                       "La CCT renvoie aux articles 16 à 17/2 inclus de la loi.", "fr")
+
+
 def test_a_question_for_findings_needs_a_sentence_that_reports_one():
     asked = "Wat waren de conclusies van de evaluatie?"
     assert _states(asked, "De evaluatie concludeert dat de regeling werkt.")
