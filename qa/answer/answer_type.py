@@ -20,16 +20,16 @@ _AMOUNT = re.compile(rf"(\d[\d.,\u00a0\u202f ]*\s*(?:{word_pattern(words('amount
 # A number that counts something: not a year, not a day of a month, not a reference number (cao nr. 85,
 # PC 320, article 7), which are the numbers policy texts are full of. Number words: [counts] of the lexicon.
 _NUMBER_WORDS = word_pattern(words("counts", "number_words"), bound=False)
-_REFERENCE = rf"(?<!\w){word_pattern(words('references', 'before_number'), bound=False)}\.?\s*$"
+_REFERENCE_WORD = rf"(?<!\w){word_pattern(words('references', 'before_number'), bound=False)}"
+_REFERENCE = rf"{_REFERENCE_WORD}\.?\s*$"
 _RANGE = word_pattern(words("counts", "range_words"), bound=False)  # "27 en 28 mei"
-# Dates as policy texts write them: a year, "1 april 2023", "1er avril", "01/04/2023", "01.04.2023", and a
+# Dates as policy texts write them: a year, "1 april 2023", "1er avril", "01/04/2023", and a
 # day and month alone ("op 14/11", "le 14/11") in reports of meetings. A short "14/11" is also how a legal
 # text numbers an inserted article ("artikel 17/2", "articles 16 à 17/2"): near a reference word, it is none.
 _DAY_MONTH = r"(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|1[0-2])(?![/\d])"
 _DATE = re.compile(rf"\b((?:19|20)\d\d|\d{{1,2}}(?:er)?\s+(?:{MONTH_PATTERN})|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
-                   rf"|\d{{1,2}}([.-])\d{{1,2}}\2(?:19|20)\d\d|(?<![\d/.,]){_DAY_MONTH})\b", re.I)
-_NEAR_REFERENCE = re.compile(rf"(?<!\w){word_pattern(words('references', 'before_number'), bound=False)}\w*\.?"
-                             r"(?:\s+\S+){0,3}\s*$", re.I)
+                   rf"|(?<![\d/.,]){_DAY_MONTH})\b", re.I)
+_NEAR_REFERENCE = re.compile(rf"{_REFERENCE_WORD}\w*\.?(?:\s+\S+){{0,3}}\s*$", re.I)
 _COMMITTEE_NAME = re.compile(rf"\s*[.:]?\s*(?:{word_pattern(words('committees', 'names'), bound=False)}|"
                              rf"{word_pattern(words('committees', 'abbreviations'), bound=False)}\b)", re.I)
 _CARDINAL = re.compile(rf"\b(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})\b", re.I)
