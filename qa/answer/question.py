@@ -18,9 +18,10 @@ from ..sentences import split_sentences
 from . import attribution
 from .authority import levels_in
 
-Kind = Literal["amount", "rate", "count", "date", "duration", "yesno", "name", "definition", "procedure",
-               "explanation"]
-VALUE_KINDS = frozenset({"amount", "rate", "count", "date", "duration"})  # a value of a kind answers these
+Kind = Literal["amount", "rate", "count", "date", "duration", "frequency", "yesno", "name", "definition",
+               "procedure", "explanation"]
+# a value of a kind answers these; "how often" is asked as a value too: "twice a year", "every month"
+VALUE_KINDS = frozenset({"amount", "rate", "count", "date", "duration", "frequency"})
 UNITS = ("day", "week", "month", "year")
 _WORD = re.compile(r"[\w'’/%-]+|€|[.?!]", re.UNICODE)  # sentence ends kept: a yes/no verb opens a sentence
 _ENDS = {".", "?", "!"}
@@ -89,6 +90,8 @@ def _kind(words: tuple[str, ...], cues: Cues) -> Kind:
         return "rate"
     if has_cue(words, k["duration"]):
         return "duration"
+    if has_cue(words, k["frequency"]):  # before "how many": "hoeveel keer", "combien de fois"
+        return "frequency"
     if has_cue(words, k["quantity"]):
         return "amount" if _money(words, k["money"]) else "count"
     if any(_money(words[end:end + 4], k["money"]) for _, end, _ in cue_positions(words, k["which"])):
@@ -144,7 +147,7 @@ def cue_positions(words: tuple[str, ...], cues):
 def cues_for(language: str) -> Cues:
     data = lexicon(language).data.get("question", {})
     kinds = {key: _phrases(value) for key, value in data.items() if isinstance(value, list)}
-    for key in ("rate", "duration", "quantity", "money", "date", "condition", "definition", "procedure", "name",
+    for key in ("rate", "duration", "frequency", "quantity", "money", "date", "condition", "definition", "procedure", "name",
                 "yesno", "reports", "inversion", "which"):
         kinds.setdefault(key, ())
     return Cues(kinds, {u: _phrases(v) for u, v in data.get("units", {}).items()})

@@ -48,6 +48,19 @@ def test_a_date_written_in_digits_answers_when_and_an_inserted_article_number_do
                        "La CCT renvoie aux articles 16 à 17/2 inclus de la loi.", "fr")
 
 
+def test_how_often_is_answered_by_a_frequency_not_by_a_date_or_a_count():
+    asked = "Hoe vaak moet de werkgever het telewerkbeleid evalueren?"
+    assert _states(asked, "Het beleid wordt jaarlijks geëvalueerd.")
+    assert _states(asked, "De werkgever evalueert het beleid om de twee jaar.")
+    assert _states(asked, "De werkgever bespreekt het beleid twee keer met de vakbond.")
+    assert not _states(asked, "Het beleid werd op 3 maart 2022 geëvalueerd.")
+    assert not _states(asked, "Elke werknemer krijgt het beleid bij de aanwerving.")
+    asked = "Combien de fois par an le comité se réunit-il ?"
+    assert _states(asked, "Le comité se réunit quatre fois par an.", "fr")
+    assert not _states(asked, "Le comité se réunit quatre fois.", "fr")  # the unit asked is not stated
+    assert not _states(asked, "Le comité compte douze membres.", "fr")
+
+
 def test_a_question_for_findings_needs_a_sentence_that_reports_one():
     asked = "Wat waren de conclusies van de evaluatie?"
     assert _states(asked, "De evaluatie concludeert dat de regeling werkt.")
@@ -68,6 +81,21 @@ def test_amount_question_over_passages_stating_no_amount_is_not_answered(tmp_pat
     assert answer.abstained and answer.citations == []
     on_topic = service.ask("Moet mijn werkgever afspraken maken over deconnectie?", generator="extractive")
     assert not on_topic.abstained
+
+
+def test_how_often_over_passages_stating_no_frequency_is_not_answered(tmp_path):
+    text = ("Evaluatie van het telewerkbeleid\n\nDe werkgever evalueert het telewerkbeleid samen met de vakbond. "
+            "De eerste evaluatie vond plaats op 3 maart 2022 en leidde tot een nieuwe regeling voor laptops.\n")
+    service = dated_service(tmp_path, texts={"evaluatie.txt": text})
+    asked = "Hoe vaak evalueert de werkgever het telewerkbeleid?"
+    answer = service.ask(asked, generator="extractive")
+    assert answer.abstained and answer.abstain_check == "typed-answer", answer.answer
+    assert "how often" in answer.abstain_reason
+    (tmp_path / "yearly").mkdir()
+    yearly = dated_service(tmp_path / "yearly", texts={"evaluatie.txt": text.replace(
+        "samen met de vakbond.", "elk jaar samen met de vakbond.")})
+    answer = yearly.ask(asked, generator="extractive")
+    assert not answer.abstained and "elk jaar" in answer.answer, answer.abstain_reason
 
 
 def test_a_number_asked_of_one_level_of_government_comes_only_from_a_passage_about_that_level(tmp_path):

@@ -1,7 +1,8 @@
 """The typed-answer check: a question asking for a kind of value is answered only by a sentence stating a
 value of that kind, in the unit asked, about what was asked.
 
-- amount (money), rate (a percentage), count, date, duration (a number of days, weeks, months, years);
+- amount (money), rate (a percentage), count, date, duration (a number of days, weeks, months, years),
+  frequency ("how often": "jaarlijks", "twee keer per jaar", "tous les deux ans");
 - in the unit asked: "how much per month" is not answered by "5 euros a day";
 - "what did they conclude / find" needs a sentence that reports a conclusion or finding;
 - about what was asked: a date must date the event asked (qa/answer/dated.py: a closeness floor per embedder),
@@ -30,7 +31,8 @@ from ..question import Question, cue_positions, cues_for, has_cue, words_of
 from ..scope import committee_at
 from . import Context, Passes
 
-_WHAT = {"amount": "an amount", "rate": "a percentage", "count": "a number", "date": "a date", "duration": "a duration"}
+_WHAT = {"amount": "an amount", "rate": "a percentage", "count": "a number", "date": "a date", "duration": "a duration",
+         "frequency": "how often"}
 _UNIT = {"day": "per day", "week": "per week", "month": "per month", "year": "per year"}
 
 
@@ -110,6 +112,8 @@ def states_value(q: Question, sentence: str, language: str) -> bool:
         return states(q.kind, sentence)
     if q.kind == "rate":
         return _number_before(words, _statements(language).get("percent", ()), language)
+    if q.kind == "frequency":
+        return _states_frequency(words, language)
     # a period is stated by its length ("drie maanden") or by a bound ("tot 31 december 2023", "jusqu'en
     # 2025"); a date alone ("op 16 november 2020") dates an event and says nothing of how long it lasts
     return _number_before(words, _statements(language).get("time_units", ()), language) or \
@@ -122,6 +126,22 @@ def _number_before(words: tuple[str, ...], cues, language: str) -> bool:
         if start and _is_number(words[start - 1], language):
             return True
     return any(w.endswith("%") and _is_number(w[:-1], language) for w in words)
+
+
+def _states_frequency(words: tuple[str, ...], language: str) -> bool:
+    """"jaarlijks", "per maand"; a number before a "times" word ("twee keer", "deux fois"); an "every" word a
+    few words before a time unit ("om de twee jaar", "tous les trois mois", "elke week")."""
+    said = _statements(language)
+    if has_cue(words, said.get("frequency", ())):
+        return True
+    if any(start and _is_number(words[start - 1], language) for start, _, _ in cue_positions(words, said.get("times", ()))):
+        return True
+    units = said.get("time_units", ())
+    return any(has_cue(words[end:end + _EVERY_REACH], units) for _, end, _ in cue_positions(words, said.get("every", ())))
+
+
+# "om de twee jaar": the time unit at most this many words after the "every" word
+_EVERY_REACH = 2
 
 
 # "tot eind 2024", "jusqu'à la fin de 2024": a bound a few words before the date
