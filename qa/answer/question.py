@@ -94,8 +94,14 @@ def _kind(words: tuple[str, ...], cues: Cues) -> Kind:
         return "frequency"
     if has_cue(words, k["quantity"]):
         return "amount" if _money(words, k["money"]) else "count"
-    if any(_money(words[end:end + 4], k["money"]) for _, end, _ in cue_positions(words, k["which"])):
-        return "amount"  # "quel est le salaire …", "welke vergoeding …": a sum of money is asked
+    # "quel est le salaire …", "welke vergoeding …": a sum of money is asked; "quelle est la durée …", "wat is de
+    # termijn …" a duration; "quel est le taux …" a rate
+    asked_of = [words[end:end + 4] for _, end, _ in cue_positions(words, k["which"])]
+    if any(_money(span, k["money"]) for span in asked_of):
+        return "amount"
+    for kind in ("rate", "duration"):
+        if any(has_cue(span, k[f"{kind}_nouns"]) for span in asked_of):
+            return kind
     if _asks_date(words, k["date"], k["condition"]):
         return "date"
     for kind in ("definition", "procedure"):
@@ -103,7 +109,7 @@ def _kind(words: tuple[str, ...], cues: Cues) -> Kind:
             return kind
     inverted = {c[0] for c in k["inversion"]}
     if any((w,) in k["yesno"] for w in _sentence_starts(words)) or \
-            any(w.endswith(s) for w in words for s in inverted if len(w) > len(s)):
+            any(w.endswith("-" + s) for w in words for s in inverted):  # "peut-il", not "travail"
         return "yesno"
     if has_cue(words, k["name"]):
         return "name"
@@ -147,7 +153,7 @@ def cue_positions(words: tuple[str, ...], cues):
 def cues_for(language: str) -> Cues:
     data = lexicon(language).data.get("question", {})
     kinds = {key: _phrases(value) for key, value in data.items() if isinstance(value, list)}
-    for key in ("rate", "duration", "frequency", "quantity", "money", "date", "condition", "definition", "procedure", "name",
+    for key in ("rate", "duration", "frequency", "rate_nouns", "duration_nouns", "quantity", "money", "date", "condition", "definition", "procedure", "name",
                 "yesno", "reports", "inversion", "which"):
         kinds.setdefault(key, ())
     return Cues(kinds, {u: _phrases(v) for u, v in data.get("units", {}).items()})

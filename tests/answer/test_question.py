@@ -22,6 +22,11 @@ from qa.answer.question import read_question
     ("Hoe vaak moet de werkgever het telewerkbeleid evalueren?", "nl", "frequency"),
     ("À quelle fréquence dois-je faire contrôler ma voiture ?", "fr", "frequency"),
     ("Combien de fois par an le comité se réunit-il ?", "fr", "frequency"),
+    ("Quel est le délai de préavis ?", "fr", "duration"),
+    ("Wat is de maximale duur van een dagcontract?", "nl", "duration"),
+    ("Quel est le taux de chômage des jeunes ?", "fr", "rate"),
+    ("Wat kost een opleiding bij de VDAB?", "nl", "amount"),
+    ("Quel est le rôle du conseil dans la formation ?", "fr", "name"),  # "conseil", "formation" invert nothing
     ("Wanneer werd het akkoord gesloten?", "nl", "date"),
     ("À partir de quand le compte formation est-il consultable ?", "fr", "date"),
     ("Mag mijn baas mij 's avonds nog mailen?", "nl", "yesno"),
@@ -50,4 +55,5 @@ def test_the_unit_asked():
 def test_a_question_asking_for_findings():
     assert read_question("Wat waren de conclusies van de evaluatie?", "nl").reports
     assert read_question("Quelles sont les conclusions du groupe de travail ?", "fr").reports
+    assert read_question("Qu'a conclu le groupe de travail ?", "fr").reports
     assert not read_question("Quand ont-ils conclu leur accord ?", "fr").reports
