@@ -153,8 +153,8 @@ def cue_positions(words: tuple[str, ...], cues):
 def cues_for(language: str) -> Cues:
     data = lexicon(language).data.get("question", {})
     kinds = {key: _phrases(value) for key, value in data.items() if isinstance(value, list)}
-    for key in ("rate", "duration", "frequency", "rate_nouns", "duration_nouns", "quantity", "money", "date", "condition", "definition", "procedure", "name",
-                "yesno", "reports", "inversion", "which"):
+    for key in ("rate", "duration", "frequency", "rate_nouns", "duration_nouns", "quantity", "money", "date",
+                "condition", "definition", "procedure", "name", "yesno", "reports", "inversion", "which"):
         kinds.setdefault(key, ())
     return Cues(kinds, {u: _phrases(v) for u, v in data.get("units", {}).items()})
 

@@ -128,20 +128,22 @@ def _number_before(words: tuple[str, ...], cues, language: str) -> bool:
     return any(w.endswith("%") and _is_number(w[:-1], language) for w in words)
 
 
+# "om de twee jaar": the time unit at most this many words after the "every" word
+_EVERY_REACH = 2
+
+
 def _states_frequency(words: tuple[str, ...], language: str) -> bool:
     """"jaarlijks", "per maand"; a number before a "times" word ("twee keer", "deux fois"); an "every" word a
     few words before a time unit ("om de twee jaar", "tous les trois mois", "elke week")."""
     said = _statements(language)
     if has_cue(words, said.get("frequency", ())):
         return True
-    if any(start and _is_number(words[start - 1], language) for start, _, _ in cue_positions(words, said.get("times", ()))):
+    times = cue_positions(words, said.get("times", ()))
+    if any(start and _is_number(words[start - 1], language) for start, _, _ in times):
         return True
     units = said.get("time_units", ())
-    return any(has_cue(words[end:end + _EVERY_REACH], units) for _, end, _ in cue_positions(words, said.get("every", ())))
-
-
-# "om de twee jaar": the time unit at most this many words after the "every" word
-_EVERY_REACH = 2
+    every = cue_positions(words, said.get("every", ()))
+    return any(has_cue(words[end:end + _EVERY_REACH], units) for _, end, _ in every)
 
 
 # "tot eind 2024", "jusqu'à la fin de 2024": a bound a few words before the date
