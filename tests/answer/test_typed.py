@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.answer.checks.typed import states_value
+from qa.answer.stated import states_value
 from qa.answer.question import read_question
 from tests.answer.services import dated_service
 

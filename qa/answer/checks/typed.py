@@ -10,8 +10,7 @@ value of that kind, in the unit asked, about what was asked.
   (qa/answer/scope.py), a value asked of one level of government must come from a passage naming that level
   (qa/answer/authority.py); for the other kinds any sentence of the retrieved passages may state it, and the
   subject check (qa/answer/checks/subject.py) then asks that its passage speak of what was asked.
-The words that state a percent, a time unit, a unit or a finding are the lexicon's ([statements] and
-[question.units] of qa/lexicon/nl.toml and fr.toml), read in the sentence's own language.
+Which sentences state a value of a kind, in a unit, or report a finding: qa/answer/stated.py.
 
 Its narrowing step works out which candidate sentences answer (`Context.answering`); the pipeline then quotes
 one of them, and its verdict refuses when none does.
@@ -19,16 +18,14 @@ one of them, and its verdict refuses when none does.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from ...numbers import numbers_in
 from .. import dated
-from ..answer_type import date_starts, states
+from ..answer_type import states
 from ..authority import speaks_of
 from ..counted import CountCheck, count_check
 from ..evidence import Evidence
-from ..question import Question, cue_positions, cues_for, has_cue, words_of
+from ..question import Question
 from ..scope import committee_at
+from ..stated import states_value
 from . import Context, Passes
 
 _WHAT = {"amount": "an amount", "rate": "a percentage", "count": "a number", "date": "a date", "duration": "a duration",
@@ -97,71 +94,3 @@ def _calibrated_check(q: Question, ctx: Context) -> CountCheck | dated.DateCheck
     if q.kind == "date" and dated.checkable(ctx.embedder):
         return dated.date_check(q.text, [(e.text, e.vector) for e in ctx.ranked], ctx.query_vector, ctx.embedder)
     return None
-
-
-def states_value(q: Question, sentence: str, language: str) -> bool:
-    """Whether the sentence states a value of the kind asked, in the unit asked, or reports a finding."""
-    words = words_of(sentence)
-    if q.reports and not has_cue(words, _statements(language).get("reports", ())):
-        return False
-    if not q.asks_value:
-        return True
-    if q.unit and not has_cue(words, cues_for(language).units.get(q.unit, ())):
-        return False
-    if q.kind in ("amount", "count", "date"):
-        return states(q.kind, sentence)
-    if q.kind == "rate":
-        return _number_before(words, _statements(language).get("percent", ()), language)
-    if q.kind == "frequency":
-        return _states_frequency(words, language)
-    # a period is stated by its length ("drie maanden") or by a bound ("tot 31 december 2023", "jusqu'en
-    # 2025"); a date alone ("op 16 november 2020") dates an event and says nothing of how long it lasts
-    return _number_before(words, _statements(language).get("time_units", ()), language) or \
-        _bounded_date(sentence, _statements(language).get("period_bounds", ()))
-
-
-def _number_before(words: tuple[str, ...], cues, language: str) -> bool:
-    """A number directly before one of `cues` ("15 procent", "30 dagen", "trois mois"), or glued to it ("15%")."""
-    for start, _, _ in cue_positions(words, cues):
-        if start and _is_number(words[start - 1], language):
-            return True
-    return any(w.endswith("%") and _is_number(w[:-1], language) for w in words)
-
-
-# "om de twee jaar": the time unit at most this many words after the "every" word
-_EVERY_REACH = 2
-
-
-def _states_frequency(words: tuple[str, ...], language: str) -> bool:
-    """"jaarlijks", "per maand"; a number before a "times" word ("twee keer", "deux fois"); an "every" word a
-    few words before a time unit ("om de twee jaar", "tous les trois mois", "elke week")."""
-    said = _statements(language)
-    if has_cue(words, said.get("frequency", ())):
-        return True
-    times = cue_positions(words, said.get("times", ()))
-    if any(start and _is_number(words[start - 1], language) for start, _, _ in times):
-        return True
-    units = said.get("time_units", ())
-    every = cue_positions(words, said.get("every", ()))
-    return any(has_cue(words[end:end + _EVERY_REACH], units) for _, end, _ in every)
-
-
-# "tot eind 2024", "jusqu'à la fin de 2024": a bound a few words before the date
-_BOUND_REACH = 4
-
-
-def _bounded_date(sentence: str, bounds) -> bool:
-    """A date with one of `bounds` among the few words before it."""
-    return any(has_cue(words_of(sentence[:start])[-_BOUND_REACH:], bounds) for start in date_starts(sentence))
-
-
-def _is_number(word: str, language: str) -> bool:
-    return any(not n.startswith("month:") for n in numbers_in(word, language))
-
-
-@lru_cache(maxsize=None)
-def _statements(language: str) -> dict[str, tuple[tuple[str, ...], ...]]:
-    from ...lexicon import lexicon
-
-    data = lexicon(language).data.get("statements", {})
-    return {key: tuple(words_of(v) for v in values) for key, values in data.items()}
