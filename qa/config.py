@@ -77,7 +77,9 @@ class Settings(BaseSettings):
         None, description="How a model answers: `translate` the chosen evidence sentences (default for embedded) "
                           "or `generate` an answer that is then verified (default for ollama).")
     evidence_sentences: int = Field(3, description="Most evidence sentences in an answer.")
-    evidence_margin: float = Field(0.08, description="Further evidence sentences must score within this of the best.")
+    evidence_margin: float = Field(0.16, description="Further evidence sentences must score within this of the best.")
+    evidence_per_passage: int = Field(2, ge=1, description="Most evidence sentences from one passage; the other "
+                                      "places go to the best sentences of other passages.")
     prompt_passages: int = Field(4, description="Passages shown to a generating model.")
     max_answer_tokens: int = Field(320, description="Longest generated answer, in tokens.")
     min_support_similarity: float = Field(0.45, description="A generated sentence needs this similarity to a "

@@ -145,10 +145,16 @@ def _near_duplicate(a: Evidence, b: Evidence) -> bool:
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.7
 
 
-def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.08,
+def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.16, per_passage: int = 2,
            must: Callable[[str], bool] | None = None, language: str | None = None) -> list[Evidence]:
-    """The best sentence and up to `limit - 1` more within `margin` of it, no near-duplicates; of a statement
-    made in both languages, the version in the question's `language` is kept (it needs no translation).
+    """The best sentence and up to `limit - 1` more within `margin` of it, at most `per_passage` from one
+    passage, no near-duplicates; of a statement made in both languages, the version in the question's
+    `language` is kept (it needs no translation).
+
+    Why a cap per passage: when the passage ranked first is not the one that answers (a member's own words
+    often rank another passage of the same theme first), the best sentence of the runner-up, within the
+    margin, is the one the member needs, and it would otherwise lose its place to a second or third sentence
+    of the first passage (docs/evaluation.md, "Evidence across passages").
 
     `must`: what the answer has to state (an amount, a count). When no chosen sentence does, the best one that
     does takes the last place: the number is what the member asked for. A fact line (not standalone) is only
@@ -159,6 +165,8 @@ def select(ranked: list[Evidence], limit: int = 3, margin: float = 0.08,
             continue
         if len(chosen) == limit or (chosen and e.score < chosen[0].score - margin):
             break
+        if sum(c.hit.chunk.chunk_id == e.hit.chunk.chunk_id for c in chosen) >= per_passage:
+            continue
         twin = next((i for i, c in enumerate(chosen) if _near_duplicate(e, c)), None)
         if twin is None:
             chosen.append(e)

@@ -113,7 +113,7 @@ def choose_evidence(question: Question, searched: Searched, retriever, settings
     answering = (lambda text: text in ctx.answering) if ctx.answering is not None else None
     check = ctx.notes.get("check")
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
-                       must=answering, language=question.language)
+                       per_passage=settings.evidence_per_passage, must=answering, language=question.language)
     if isinstance(check, CountCheck) and any(check.answers(e.text) for e in chosen):
         chosen = [e for e in chosen if not check.counts_other(e.text)]  # "29 sectoren" does not say how many firms
     return ctx, _with_answer_passages(chosen, answering)

@@ -65,7 +65,7 @@ def run_config(service, *, generator: str | None, mode: str, retrieval_settings,
     m = service.index.manifest
     s = service.settings
     answer_settings = {key: getattr(s, key) for key in (
-        "top_k", "answer_strategy", "evidence_sentences", "evidence_margin", "prompt_passages",
+        "top_k", "answer_strategy", "evidence_sentences", "evidence_margin", "evidence_per_passage", "prompt_passages",
         "max_answer_tokens", "min_support_similarity", "min_translation_similarity", "abstain_passage_nl",
         "abstain_passage_fr", "abstain_sentence_nl", "abstain_sentence_fr") if hasattr(s, key)}
     if generator == "ollama":
