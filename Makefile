@@ -92,11 +92,11 @@ bench-default: models
 	  --baseline $(DEFAULT_TEST_BASELINE) --report eval/reports/default-check-test
 	$(MAKE) --no-print-directory calibration-check CALIBRATION_INDEX=$(DEFAULT_INDEX)
 
-# The "when", "how many" and off-topic calibration sets (docs/evaluation.md): the checks that keep wrong dates and counts
-# from members, and the closeness floors that refuse questions about something else entirely, are calibrated on
-# EmbeddingGemma, so these run on the default index, against their baselines.
+# The "when", "how many", value and off-topic calibration sets (docs/evaluation.md): the checks that keep wrong
+# dates, counts and amounts from members, and the closeness floors that refuse questions about something else
+# entirely, are calibrated on EmbeddingGemma, so these run on the default index, against their baselines.
 CALIBRATION_INDEX ?= index
-CALIBRATION_SETS  := dates counts offtopic
+CALIBRATION_SETS  := dates counts values offtopic
 
 calibration-check: install
 	$(foreach s,$(CALIBRATION_SETS),$(QA) eval --questions eval/calibration/$(s).jsonl --index $(CALIBRATION_INDEX) \
