@@ -82,7 +82,8 @@ class TypedAnswer(Passes):
             return None
         sectors = [committee_at(ctx.index, e.hit.chunk, e.span.start) for e in stating]
         if sectors and all(sectors) and not any(c.named_in(ctx.question.text) for c in sectors):
-            return f"the closest amounts are those of other joint committees ({', '.join(sorted({c.code for c in sectors}))})"
+            codes = ", ".join(sorted({c.code for c in sectors}))
+            return f"the closest amounts are those of other joint committees ({codes})"
         return None
 
 
