@@ -42,6 +42,14 @@ class Part:
     reason: str = ""
     scope: str | None = None  # the joint committee whose table row the quote comes from ("CP 320.00")
 
+    @property
+    def source(self) -> str:
+        """The passage's sentence this part quotes or translates ("" for a model's claim)."""
+        if not self.quote:
+            return ""
+        chunk, start, end = self.quote
+        return chunk.text[start:end]
+
 
 @dataclass
 class Draft:
@@ -120,7 +128,8 @@ def choose_evidence(question: Question, searched: Searched, retriever, settings
 
 
 def _answering(ctx: checks.Context) -> Callable[[str], bool] | None:
-    """For a value question, whether a sentence states the value asked; None for other questions."""
+    """For a question asking a value or a finding, whether a sentence states it (the typed-answer check's
+    reading); None for other questions."""
     return (lambda text: text in ctx.answering) if ctx.answering is not None else None
 
 
@@ -190,22 +199,16 @@ def translate(chosen: list[ev.Evidence], language: str, model, embedder, setting
 def _drop_untranslated(parts: list[Part], answering: Callable[[str], bool] | None) -> list[Part]:
     """Once part of the evidence reads in the member's language, the sentences that could not be translated
     are left out: the originals stay one click away in "see also", and a Dutch quote helps a French reader less
-    than a shorter answer in French. One stays: for a value question, the sentence that states the value
-    asked, when no kept sentence does. Any other number in an untranslated sentence is not what was asked,
+    than a shorter answer in French. One stays: for a question asking a value, the sentence that states the
+    value asked, when no kept sentence does. Any other number in an untranslated sentence is not what was asked,
     and a second date beside the one asked ("published on 3 May 2017" and "described on 8 February 2016")
     only blurs the answer."""
     kept = [p for p in parts if p.kind != "foreign"]
     if not kept or len(kept) == len(parts):
         return parts
-    if answering is None or any(answering(_source(p)) for p in kept):
+    if answering is None or any(answering(p.source) for p in kept):
         return kept
-    return [p for p in parts if p.kind != "foreign" or answering(_source(p))]
-
-
-def _source(part: Part) -> str:
-    """The sentence of the passage a part quotes or translates."""
-    chunk, start, end = part.quote
-    return chunk.text[start:end]
+    return [p for p in parts if p.kind != "foreign" or answering(p.source)]
 
 
 def translation_problem(source: ev.Evidence, text: str, language: str, embedder, threshold: float) -> str:
