@@ -72,7 +72,7 @@ def answer_question(service, question: str, *, mode: str, language: str, generat
     timings["retrieve_ms"] = _ms(started)
 
     t = time.perf_counter()
-    asked = read_question(question, language, retriever.index.publishers)
+    asked = read_question(question, language, retriever.index.publishers, own_words)
     ctx, chosen = choose_evidence(asked, searched, retriever, settings)
     ranked = ctx.ranked
     timings["evidence_ms"] = _ms(t)

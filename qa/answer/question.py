@@ -58,12 +58,16 @@ class Cues:
     units: dict[str, tuple[tuple[str, ...], ...]]
 
 
-def read_question(text: str, language: str, publishers: tuple[str, ...] = ()) -> Question:
+def read_question(text: str, language: str, publishers: tuple[str, ...] = (), own_words: str | None = None
+                  ) -> Question:
+    """`own_words`: a follow-up as the member asked it, when `text` is that follow-up made whole. The words
+    carried over from the earlier turns are context, like a member's situation: they were checked when those
+    turns were asked, so only the member's own words are `asked`."""
     words = words_of(text)
     cues = cues_for(language)
     kind = _kind(words, cues)
     unit = next((u for u in UNITS if has_cue(words, cues.units.get(u, ()))), None)
-    asked = asking_sentences(text, language)
+    asked = asking_sentences(own_words.strip() if own_words else text, language)
     # the organisations whose words are asked for are named where the member asks; "Ik ben lid van het ACV."
     # tells who the member is. A level of government is read everywhere: "Ik werk in Brussel." decides which
     # region's rules and amounts apply.

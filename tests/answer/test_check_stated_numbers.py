@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from qa.conversation import Turn
 from qa.service import QAService
 from tests.conftest import CORPUS, build_index, make_settings
 
@@ -31,3 +32,12 @@ def test_a_number_that_only_tells_the_members_situation_is_no_constraint(qa_serv
     asked = qa_service.ask("Moet een werkgever met 15 werknemers afspraken maken over deconnectie?",
                            generator="extractive")
     assert asked.abstained and asked.abstain_reason == "no passage mentions 15"
+
+
+def test_a_number_carried_over_from_an_earlier_turn_is_no_constraint(qa_service):
+    # the follow-up is searched with the earlier question's words, "15" among them; the member asks when, and
+    # "15" was the earlier turn's situation, not a number this turn asks about
+    earlier = Turn("Ons bedrijf telt 15 werknemers. Moet mijn werkgever afspraken maken over deconnectie?", "", "nl")
+    follow_up = qa_service.ask("En vanaf wanneer?", generator="extractive", history=[earlier])
+    assert follow_up.abstain_check != "stated-numbers"
+    assert not follow_up.abstained and "Sinds 2022" in follow_up.answer
