@@ -31,7 +31,8 @@ def states_value(q: Question, sentence: str, language: str) -> bool:
     if q.kind in ("amount", "count", "date"):
         return states(q.kind, sentence)
     if q.kind == "rate":
-        return _number_before(words, _statements(language).get("percent", ()), language)
+        return _number_before(words, _statements(language).get("percent", ()), language) or \
+            _glued_percent(words, language)
     if q.kind == "frequency":
         return _states_frequency(words, language)
     # a period is stated by its length ("drie maanden") or by a bound ("tot 31 december 2023", "jusqu'en
@@ -41,10 +42,12 @@ def states_value(q: Question, sentence: str, language: str) -> bool:
 
 
 def _number_before(words: tuple[str, ...], cues, language: str) -> bool:
-    """A number directly before one of `cues` ("15 procent", "30 dagen", "trois mois"), or glued to it ("15%")."""
-    for start, _, _ in cue_positions(words, cues):
-        if start and _is_number(words[start - 1], language):
-            return True
+    """A number directly before one of `cues` ("15 procent", "30 dagen", "trois mois")."""
+    return any(start and _is_number(words[start - 1], language) for start, _, _ in cue_positions(words, cues))
+
+
+def _glued_percent(words: tuple[str, ...], language: str) -> bool:
+    """A number with the percent sign glued to it ("15%"): a rate, never a length of time."""
     return any(w.endswith("%") and _is_number(w[:-1], language) for w in words)
 
 

@@ -24,6 +24,13 @@ def test_a_percentage_is_not_a_count():
     assert not _states(asked, "340 entreprises ont conclu une CCT.", "fr")
 
 
+def test_a_percentage_is_no_duration():
+    asked = "Combien de temps dure la phase pilote du projet ?"
+    assert not _states(asked, "Les moyens s'élèvent à 252,9 millions € (3,3% du total du Plan de relance).", "fr")
+    assert _states("Quel pourcentage du plan va au numérique ?", "Cela fait 3,3% du total du Plan.", "fr")
+    assert _states(asked, "La phase pilote dure six mois.", "fr")
+
+
 def test_a_duration_is_a_length_or_an_end():
     asked = "Hoe lang mogen de beelden bewaard worden?"
     assert _states(asked, "De beelden worden drie maanden bewaard.")
