@@ -2,7 +2,7 @@
 reports a finding: what the typed-answer check (qa/answer/checks/typed.py) counts as an answer.
 
 - amount, count and date: qa/answer/answer_type.py;
-- rate: a number before a percent word ("15 procent", "15 %");
+- rate: a number before a percent word ("15 procent", "15 %") or with the sign glued to it ("15%");
 - duration: a number before a time unit ("drie maanden"), or a bound before a date ("tot eind 2024");
 - frequency: "jaarlijks", a number before a "times" word ("twee keer"), an "every" word before a time unit
   ("om de twee jaar", "tous les trois mois").
