@@ -62,8 +62,8 @@ class Draft:
 
 def answer_question(service, question: str, *, mode: str, language: str, generator: str, k: int,
                     on_token: OnToken | None = None, own_words: str | None = None) -> Answer:
-    """`question` is what is searched and checked; `own_words`, when it differs (a follow-up made whole), the
-    member's own question, which the answer repeats to them."""
+    """`question` is what is searched and checked; `own_words`, the member's own question (for a follow-up,
+    before it was made whole): the answer repeats it to them, and the checks read what is asked from it."""
     settings, timings = service.settings, {}
     started = time.perf_counter()
     retriever = service.retriever  # one index for the whole request, even if a re-index swaps it meanwhile
