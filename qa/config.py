@@ -70,6 +70,8 @@ class Settings(BaseSettings):
                                  "`qa memory add`; 0: off).")
     memory_floor: float = Field(0.85, ge=0, le=1, description="How close (cosine) a remembered question must be to "
                                 "the one asked for its passages to count.")
+    scope_weight: float = Field(1.0, ge=0, description="Fusion weight of the question's dense lists kept to the "
+                                "documents published by an organisation the question names (0: off).")
     max_k: int = Field(50, description="Largest k a caller may ask for.")
 
     # Answers

@@ -53,7 +53,7 @@ class AnswerInputs:
 def retrieval_settings(settings: Settings) -> RetrievalSettings:
     return RetrievalSettings(expansion_weight=settings.expansion_weight, expansion_dense=settings.expansion_dense,
                              crossing_weight={"nl": settings.crossing_weight_nl, "fr": settings.crossing_weight_fr},
-                             memory_weight=settings.memory_weight)
+                             memory_weight=settings.memory_weight, scope_weight=settings.scope_weight)
 
 
 def question_memory(settings: Settings, index_dir: Path, index: Index, embedder: Embedder) -> QuestionMemory | None:

@@ -11,49 +11,10 @@ the name alone passes when it is close enough to the question (docs/evaluation.m
 
 from __future__ import annotations
 
-import functools
-import re
-import tomllib
-from dataclasses import dataclass
 from ..datatypes import Chunk
-from ..lexicon import FOLDER as LEXICON_FOLDER
+from ..lexicon.organisations import Body, asked, bodies, label
 
-def _known() -> tuple[tuple[str, ...], ...]:
-    """The alias table of qa/lexicon/organisations.toml."""
-    with (LEXICON_FOLDER / "organisations.toml").open("rb") as f:
-        return tuple(tuple(names) for names in tomllib.load(f).get("aliases", []))
-
-
-@dataclass(frozen=True)
-class Body:
-    names: tuple[str, ...]
-
-    def named_in(self, text: str) -> bool:
-        return any(_pattern(name).search(text) for name in self.names)
-
-
-@functools.lru_cache(maxsize=256)
-def _pattern(name: str) -> re.Pattern:
-    # An abbreviation is matched in capitals only: "nar" or "serv" may be parts of ordinary words.
-    flags = 0 if name.isupper() else re.IGNORECASE
-    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags)
-
-
-@functools.lru_cache(maxsize=8)
-def bodies(publishers: tuple[str, ...]) -> tuple[Body, ...]:
-    """The organisations a question can name: the known ones, and each publisher not among them
-    ("SERV – Sociaal-Economische Raad van Vlaanderen" gives the names on either side of the dash)."""
-    known = [Body(names) for names in _known()]
-    extra = []
-    for publisher in publishers:
-        if not any(body.named_in(publisher) for body in known):
-            extra.append(Body(tuple(p.strip() for p in re.split(r"\s+[–—-]\s+", publisher) if p.strip())))
-    return tuple(known + extra)
-
-
-def asked(question: str, publishers: tuple[str, ...]) -> list[Body]:
-    """The organisations the question names, given the indexed documents' publishers (`Index.publishers`)."""
-    return [body for body in bodies(publishers) if body.named_in(question)]
+__all__ = ["Body", "asked", "bodies", "label", "speaks_for"]
 
 
 def speaks_for(chunk: Chunk, publisher: str | None, asked_bodies: list[Body]) -> bool:
@@ -62,6 +23,3 @@ def speaks_for(chunk: Chunk, publisher: str | None, asked_bodies: list[Body]) ->
     return not asked_bodies or any(body.named_in(text) for body in asked_bodies
                                    for text in (publisher or "", chunk.text, chunk.title))
 
-
-def label(asked_bodies: list[Body]) -> str:
-    return " or ".join(body.names[0] for body in asked_bodies)

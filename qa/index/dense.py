@@ -115,14 +115,26 @@ class DenseIndex:
     def load(cls, path: Path) -> "DenseIndex":
         return cls(faiss.read_index(str(path)))
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and cosine scores of the k nearest passages, best first."""
-        k = min(k, self.size)
+    def search(self, query: np.ndarray, k: int, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and cosine scores of the k nearest passages, best first; only rows in `among` when given."""
+        k = min(k, self.size if among is None else len(among))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores, rows = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        params = None if among is None else self._restricted(among)
+        scores, rows = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k,
+                                          params=params)
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
+
+
+    def _restricted(self, among: np.ndarray) -> faiss.SearchParameters:
+        """Search parameters that keep to the given rows (FAISS's ID selector), with this index's own depth."""
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(among, dtype=np.int64))
+        if self.kind == "hnsw":
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=self._index.hnsw.efSearch)
+        if self.kind in ("ivf", "ivfsq8"):
+            return faiss.SearchParametersIVF(sel=selector, nprobe=faiss.extract_index_ivf(self._index).nprobe)
+        return faiss.SearchParameters(sel=selector)
 
 
 def _kind_of(index: faiss.Index) -> str:

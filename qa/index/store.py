@@ -105,6 +105,8 @@ class Index:
                                         [len(s.spans) for s in self.sentences]))
         self._rows: dict[str, int] | None = None  # chunk id -> row, for chunks held in a plain list
         self._texts: dict[str, str | None] = {}  # documents' cleaned texts, read on first use (see text_of)
+        # chunk rows and sentence rows of sets of documents, for searches scoped to them (a handful of publishers)
+        self._document_rows: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def _row_of(self, chunk_id: str) -> int | None:
         if isinstance(self.chunks, ChunkTable):
@@ -118,6 +120,22 @@ class Index:
         if row is None:
             raise KeyError(chunk_id)
         return row
+
+    def rows_of_documents(self, docs: Sequence[str]) -> np.ndarray:
+        """The chunk rows of the given documents (the passages a search scoped to them may return)."""
+        key = tuple(sorted(docs))
+        if key not in self._document_rows:
+            if isinstance(self.chunks, ChunkTable):
+                rows = self.chunks.rows_of_documents(key)
+            else:
+                rows = np.array([i for i, c in enumerate(self.chunks) if c.doc in key], dtype=np.int64)
+            self._document_rows[key] = (rows, np.flatnonzero(np.isin(self.sentence_rows, rows)))
+        return self._document_rows[key][0]
+
+    def sentence_rows_of_documents(self, docs: Sequence[str]) -> np.ndarray:
+        """The rows of `sentence_dense` that belong to the given documents' chunks."""
+        self.rows_of_documents(docs)
+        return self._document_rows[tuple(sorted(docs))][1]
 
     @functools.cached_property
     def publishers(self) -> tuple[str, ...]:

@@ -73,6 +73,13 @@ class ChunkTable(Sequence[Chunk]):
             while rows := cursor.fetchmany(_FETCH):
                 yield from (_chunk(r) for r in rows)
 
+    def rows_of_documents(self, docs: Sequence[str]) -> np.ndarray:
+        """The rows of the given documents' chunks, in order."""
+        marks = ",".join("?" * len(docs))
+        with self._lock:
+            found = self._db.execute(f"SELECT row FROM chunks WHERE doc IN ({marks}) ORDER BY row", tuple(docs))
+            return np.array([r[0] for r in found.fetchall()], dtype=np.int64)
+
     def row_of(self, chunk_id: str) -> int | None:
         """The row of a chunk id (the store's unique index answers it), or None."""
         with self._lock:

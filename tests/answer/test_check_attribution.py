@@ -22,9 +22,15 @@ def test_a_question_naming_an_organisation_quotes_only_its_documents_or_passages
     vivo = service.ask("Wat zegt VIVO over telewerk?", generator="extractive")
     assert "vrijwillig" not in vivo.answer
     assert all(c.chunk.doc == "zorg.txt" for c in vivo.citations)
-    only_council = service.ask("Wat zegt VIVO over telewerk?", generator="extractive", k=1)
+    # an organisation that published nothing here and is named in a passage not retrieved: not its word
+    (tmp_path / "elsewhere").mkdir()
+    pensions = "Pensioenen\n\nHet ABVV vraagt een hoger minimumpensioen voor wie een volledige loopbaan heeft.\n"
+    service = dated_service(tmp_path / "elsewhere", texts={"raad.txt": council, "pensioen.txt": pensions},
+                            publishers={"raad.txt": "SERV – Sociaal-Economische Raad van Vlaanderen",
+                                        "pensioen.txt": "Nationale Arbeidsraad"})
+    only_council = service.ask("Wat zegt het ABVV over telewerk?", generator="extractive", k=1)
     assert only_council.abstained and only_council.citations == []
-    assert only_council.to_json()["abstain_reason"] == "no retrieved passage is from or about VIVO"
+    assert only_council.to_json()["abstain_reason"] == "no retrieved passage is from or about ABVV"
     assert only_council.abstain_check == "attribution"
     # another body's document that reports VIVO's view is VIVO's word, and quoted
     (tmp_path / "named").mkdir()
