@@ -44,7 +44,7 @@ def test_a_question_naming_no_organisation_is_searched_as_before(searcher):
     assert [(h.chunk.chunk_id, h.score) for h in scoped] == [(h.chunk.chunk_id, h.score) for h in unscoped]
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", "ivfsq8"])
 def test_a_dense_search_kept_to_some_rows_returns_only_those(kind):
     from qa.index.dense import DenseIndex
 
@@ -52,6 +52,7 @@ def test_a_dense_search_kept_to_some_rows_returns_only_those(kind):
     vectors = rng.standard_normal((5000, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     index = DenseIndex.build(vectors, kind=kind)
+    assert index.kind == kind
     among = np.arange(1000, 1400)
     rows, scores = index.search(vectors[1200], 10, among)
     assert set(rows) <= set(among) and rows[0] == 1200
