@@ -126,7 +126,6 @@ class DenseIndex:
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
 
-
     def _restricted(self, among: np.ndarray) -> faiss.SearchParameters:
         """Search parameters that keep to the given rows (FAISS's ID selector), with this index's own depth."""
         selector = faiss.IDSelectorBatch(np.ascontiguousarray(among, dtype=np.int64))

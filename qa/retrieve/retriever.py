@@ -11,8 +11,9 @@ and a French member may ask about text that exists only in Dutch. So a question 
 views (qa/lexicon/): as asked; rewritten with the document terms its member words stand for in their place
 (densely; lexically those terms can be added beside the question's words, off by default); and rendered in
 the other language's terms, searched lexically in that language, which lets the stemmed Dutch lexical list
-serve a French question. Questions confirmed against a passage can be remembered (qa/retrieve/memory.py) and
-bring that passage to questions worded like them.
+serve a French question. A question that names an organisation ("la CSC", "volgens VIVO") is also searched
+within the documents that organisation published. Questions confirmed against a passage can be remembered
+(qa/retrieve/memory.py) and bring that passage to questions worded like them.
 """
 
 from __future__ import annotations
