@@ -12,9 +12,7 @@ the name alone passes when it is close enough to the question (docs/evaluation.m
 from __future__ import annotations
 
 from ..datatypes import Chunk
-from ..lexicon.organisations import Body, asked, bodies, label
-
-__all__ = ["Body", "asked", "bodies", "label", "speaks_for"]
+from ..lexicon.organisations import Body
 
 
 def speaks_for(chunk: Chunk, publisher: str | None, asked_bodies: list[Body]) -> bool:

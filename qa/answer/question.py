@@ -2,7 +2,7 @@
 
 Every check reads this `Question` instead of scanning the text again. The words come from the lexicon files
 of each language (qa/lexicon/nl.toml, fr.toml, section [question]); organisations from the index's
-catalog and the alias table (qa/answer/attribution.py); levels of government from qa/answer/authority.py.
+catalog and the alias table (qa/lexicon/organisations.py); levels of government from qa/answer/authority.py.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from functools import lru_cache
 from typing import Literal
 
 from ..fold import fold
-from ..lexicon import lexicon
+from ..lexicon import lexicon, organisations
 from ..sentences import split_sentences
-from . import attribution
 from .authority import levels_in
 
 Kind = Literal["amount", "rate", "count", "date", "duration", "frequency", "yesno", "name", "definition",
@@ -34,7 +33,7 @@ class Question:
     kind: Kind
     unit: str | None = None  # "month" for "how much per month": a daily amount does not answer
     reports: bool = False  # asks what a body concluded or found
-    bodies: tuple[attribution.Body, ...] = ()  # organisations named in the sentences that ask
+    bodies: tuple[organisations.Body, ...] = ()  # organisations named in the sentences that ask
     levels: frozenset[str] = field(default_factory=frozenset)  # levels of government named
     # the sentences that ask (end in a question mark), or the whole text when none or all do. A sentence around
     # them tells the member's situation ("Ik werk bij de NMBS.", "Je travaille 4 jours par semaine."): it helps
@@ -73,7 +72,7 @@ def read_question(text: str, language: str, publishers: tuple[str, ...] = (), ow
     # region's rules and amounts apply.
     return Question(text=text, language=language, kind=kind, unit=unit,
                     reports=has_cue(words, cues.kinds.get("reports", ())),
-                    bodies=tuple(attribution.asked(asked, publishers)), levels=frozenset(levels_in(text)),
+                    bodies=tuple(organisations.asked(asked, publishers)), levels=frozenset(levels_in(text)),
                     asked=asked)
 
 

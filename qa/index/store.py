@@ -121,8 +121,9 @@ class Index:
             raise KeyError(chunk_id)
         return row
 
-    def rows_of_documents(self, docs: Sequence[str]) -> np.ndarray:
-        """The chunk rows of the given documents (the passages a search scoped to them may return)."""
+    def rows_of_documents(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The given documents' chunk rows and their rows of `sentence_dense`: what a search scoped to those
+        documents may return."""
         key = tuple(sorted(docs))
         if key not in self._document_rows:
             if isinstance(self.chunks, ChunkTable):
@@ -130,12 +131,7 @@ class Index:
             else:
                 rows = np.array([i for i, c in enumerate(self.chunks) if c.doc in key], dtype=np.int64)
             self._document_rows[key] = (rows, np.flatnonzero(np.isin(self.sentence_rows, rows)))
-        return self._document_rows[key][0]
-
-    def sentence_rows_of_documents(self, docs: Sequence[str]) -> np.ndarray:
-        """The rows of `sentence_dense` that belong to the given documents' chunks."""
-        self.rows_of_documents(docs)
-        return self._document_rows[tuple(sorted(docs))][1]
+        return self._document_rows[key]
 
     @functools.cached_property
     def publishers(self) -> tuple[str, ...]:

@@ -106,6 +106,8 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.memory = memory
+        # the documents published by each set of organisations a question names, worked out once per set
+        self._published: dict[tuple[organisations.Body, ...], list[str]] = {}
 
     def search(self, question: str, k: int, language: str) -> list[Hit]:
         return self.search_with_vector(question, k, language).hits
@@ -152,13 +154,16 @@ class Retriever:
         """The dense and sentence lists kept to the documents of the organisations the question names, when
         those published some but not all of the indexed documents."""
         weight = self.settings.scope_weight
-        named = organisations.asked(question, self.index.publishers) if weight > 0 else []
-        docs = [d.doc for d in self.index.documents.values()
-                if d.publisher and any(body.named_in(d.publisher) for body in named)]
+        named = tuple(organisations.asked(question, self.index.publishers)) if weight > 0 else ()
+        if not named:
+            return []
+        if named not in self._published:
+            self._published[named] = [d.doc for d in self.index.documents.values()
+                                      if d.publisher and any(body.named_in(d.publisher) for body in named)]
+        docs = self._published[named]
         if not docs or len(docs) == len(self.index.documents):
             return []
-        rows = self.index.rows_of_documents(docs)
-        sentences = self.index.sentence_rows_of_documents(docs)
+        rows, sentences = self.index.rows_of_documents(docs)
         out = [(self._dense(vector, rows), weight, "scoped")]
         if self.settings.sentence_weight > 0:
             out.append((self._sentences(vector, sentences), weight * self.settings.sentence_weight, "scoped"))

@@ -4,6 +4,7 @@ sentences of documents it published or of passages that name it; none retrieved,
 from __future__ import annotations
 
 from .. import attribution
+from ...lexicon.organisations import label
 from ..evidence import Evidence
 from . import Context, Passes
 
@@ -19,7 +20,7 @@ class Attribution(Passes):
 
     def verdict(self, ctx: Context) -> str | None:
         if ctx.question.bodies and not ctx.ranked:
-            return f"no retrieved passage is from or about {attribution.label(list(ctx.question.bodies))}"
+            return f"no retrieved passage is from or about {label(list(ctx.question.bodies))}"
         return None
 
 
