@@ -119,6 +119,18 @@ def check_report(records: list[AnswerRecord]) -> dict:
     return out
 
 
+def format_check_table(checks: dict) -> str:
+    """The refusals by check, for the console and report.md: which check said "not in the sources", how often
+    rightly, and the answerable questions it refused (where a check is too strict)."""
+    if not checks:
+        return "refusals by check: none"
+    rows = ["refusals by check:"]
+    for name, c in sorted(checks.items(), key=lambda kv: -kv[1]["fired"]):
+        wrong = f", wrongly {len(c['wrongly'])}: {', '.join(c['wrongly'])}" if c["wrongly"] else ""
+        rows.append(f"  {name}: {c['fired']} (rightly {c['rightly']}{wrong})")
+    return "\n".join(rows)
+
+
 def mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 

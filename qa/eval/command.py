@@ -13,7 +13,7 @@ import click
 
 from ..config import Settings, get_settings
 from . import baselines as bl
-from .answer_scores import evaluate_answers, format_answer_table
+from .answer_scores import evaluate_answers, format_answer_table, format_check_table
 from .compare import compare, format_comparison
 from .details import detail_lines, write_details
 from .dialogues import (dialogue_detail_lines, format_dialogue_table, is_dialogue_set, load_dialogues, run_dialogues,
@@ -147,6 +147,7 @@ def eval_(questions: Path, index_dir: Path | None, corpus: Path | None, generato
         if generator:
             click.echo("")
             click.echo(format_answer_table(scores["answers"]))
+            click.echo(format_check_table(scores["answers"]["checks"]))
             if "judge" in scores:
                 click.echo("judge faithfulness: " + ", ".join(
                     f"{k} {v['faithfulness']}" for k, v in scores["judge"].items()))

@@ -28,7 +28,7 @@ def detail_lines(questions: list[Question], retrieval: list[RetrievalRecord],
         if a is not None:
             line["answer"] = {
                 "text": a.answer, "abstained": a.abstained, "abstain_reason": a.abstain_reason,
-                "language": a.answer_language,
+                "abstain_check": a.abstain_check, "language": a.answer_language,
                 "citations": [{"chunk_id": cid, "doc": doc, "evidence": ev}
                               for cid, doc, ev in zip(a.citations, a.citation_docs, a.citation_evidence)],
                 "cites_evidence": a.cites_evidence, "citation_precision": a.citation_precision,

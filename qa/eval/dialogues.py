@@ -167,7 +167,8 @@ def dialogue_detail_lines(records: list[TurnRecord]) -> list[dict]:
         if r.answer is not None:
             a = r.answer
             line["answer"] = {"text": a.answer, "abstained": a.abstained, "abstain_reason": a.abstain_reason,
-                              "language": a.answer_language, "cites_evidence": a.cites_evidence,
+                              "abstain_check": a.abstain_check, "language": a.answer_language,
+                              "cites_evidence": a.cites_evidence,
                               "key_fact_recall": a.key_fact_recall, "failed": a.failed}
         out.append(line)
     return out

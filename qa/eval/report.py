@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .answer_scores import AnswerRecord
+from .answer_scores import AnswerRecord, format_check_table
 from .plots import (RATE_METRICS, SCOPES, plot_answers_by_language, plot_comparison, plot_latency, plot_recall_curve,
                     plot_retrieval_by_document, plot_retrieval_by_language)
 from .questions import RETRIEVAL_METRICS
@@ -101,6 +101,7 @@ def write_report(folder: Path, *, scores: dict, config: dict, retrieval_records:
                           [[s, *(_fmt(a[s][m]) for m in RATE_METRICS), f"{a[s]['p50_ms']:.0f}",
                             f"{a[s]['p95_ms']:.0f}", str(a[s]["questions"])] for s in SCOPES if s in a]))
         out.append("")
+        out += ["```", format_check_table(a["checks"]), "```", ""]
         if "judge" in scores:
             j = scores["judge"]
             out += ["LLM judge (not deterministic, not gated): faithfulness "

@@ -298,6 +298,8 @@ def test_details_trace_each_question(saved, eval_settings, tmp_path):
     assert "retrieval" not in unanswerable
     if not unanswerable["answer"]["abstained"]:
         assert "answer: answered an unanswerable question" in unanswerable["failed"]
+    assert first["answer"]["abstain_check"] is None  # answered: no check refused it
+    assert "refusals by check:" in result.output
     assert "flipped" not in first  # only with a baseline
 
 
@@ -334,3 +336,25 @@ def test_judge_needs_a_reachable_server_and_answers(saved, eval_settings):
         settings = eval_settings.model_copy(update={"ollama_url": server.url, "ollama_model": "judge:test"})
         result = run_eval(settings, "--questions", str(questions), "--generator", "extractive", "--judge")
     assert result.exit_code == 2 and "--judge needs the Ollama server" in result.stderr
+
+
+def test_each_refusal_names_its_check_in_the_details_and_the_tally():
+    from qa.eval.answer_scores import AnswerRecord, check_report, format_check_table
+    from qa.eval.details import detail_lines
+    from qa.eval.questions import Question
+
+    def record(qid, unanswerable, check):
+        return AnswerRecord(id=qid, lang="nl", unanswerable=unanswerable, abstained=check is not None,
+                            answer_language="nl", cites_evidence=False, citation_precision=None,
+                            key_fact_recall=None, ms=1.0, answer="", citations=[], failed=[],
+                            abstain_reason=f"reason of {check}" if check else None, abstain_check=check)
+
+    records = [record("u1", True, "closeness"), record("a1", False, "closeness"), record("u2", True, "typed-answer"),
+               record("a2", False, None)]
+    tally = format_check_table(check_report(records))
+    assert "closeness: 2 (rightly 1, wrongly 1: a1)" in tally
+    assert "typed-answer: 1 (rightly 1)" in tally
+    questions = [Question(r.id, "nl", "?", None, [], None, [], r.unanswerable) for r in records]
+    lines = detail_lines(questions, [], records)
+    assert [line["answer"]["abstain_check"] for line in lines] == ["closeness", "closeness", "typed-answer", None]
+    assert format_check_table({}) == "refusals by check: none"
